@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Create .venv (Python 3.11+) and install synnefo into it, editable. Usage: scripts/setup.sh [extra]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+extra="${1:-}"
+python="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv with $($python --version)"
+  "$python" -m venv .venv
+fi
+echo "==> installing synnefo${extra:+[$extra]} into .venv"
+.venv/bin/pip install --quiet --disable-pip-version-check --upgrade pip setuptools wheel
+.venv/bin/pip install --quiet --disable-pip-version-check -e ".${extra:+[$extra]}"

@@ -1,0 +1,109 @@
+"""The composition root: ``build_core(settings)`` builds everything a process needs."""
+from __future__ import annotations
+
+import importlib
+import logging
+import threading
+from dataclasses import dataclass, field
+
+import pluggy
+import sqlalchemy as sa
+from sqlalchemy.orm import sessionmaker
+
+from synnefo.core import plugins
+from synnefo.core.contracts import BackendDriver, BackendInfo, ConsoleProxy, MessageHandler
+from synnefo.core.credentials import resolve_password
+from synnefo.core.db.engine import make_engine
+from synnefo.core.domain.naming import InstanceNaming
+from synnefo.core.errors import ConfigurationError
+from synnefo.core.settings import Settings
+from synnefo.core.uow import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+PUBLISHER_FACTORY = "synnefo.messaging:make_publisher"
+
+
+@dataclass
+class Core:
+    settings: Settings
+    engine: sa.Engine
+    session_factory: sessionmaker
+    plugin_manager: pluggy.PluginManager
+    hooks: plugins.Hooks
+    naming: InstanceNaming
+    driver_classes: dict[str, type[BackendDriver]]
+    console_proxy: ConsoleProxy
+    handlers: dict[str, MessageHandler]
+    _drivers: dict[int, BackendDriver] = field(default_factory=dict)
+    _publisher: object = None
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.session_factory)
+
+    def driver_for(self, backend) -> BackendDriver:
+        """The driver of a ``Backend`` row (one instance per backend per process)."""
+        with self._lock:
+            if backend.id not in self._drivers:
+                self._drivers[backend.id] = self._make_driver(backend)
+            return self._drivers[backend.id]
+
+    def _make_driver(self, backend) -> BackendDriver:
+        if backend.driver not in self.driver_classes:
+            raise ConfigurationError(
+                f"backend {backend.name!r} uses driver {backend.driver!r}, which is not enabled "
+                f"(synnefo.backend_drivers = {' '.join(self.driver_classes)})")
+        info = BackendInfo(id=backend.id, name=backend.name, driver=backend.driver,
+                           rapi_url=backend.rapi_url, username=backend.username,
+                           password=resolve_password(backend.credentials_ref, self.settings),
+                           options=dict(backend.options or {}))
+        return self.driver_classes[backend.driver](backend=info, core=self)
+
+    @property
+    def publisher(self):
+        """The bus publisher, created on first use (the web process may never need it)."""
+        with self._lock:
+            if self._publisher is None:
+                module, _, attr = PUBLISHER_FACTORY.partition(":")
+                self._publisher = getattr(importlib.import_module(module), attr)(self)
+            return self._publisher
+
+    def set_publisher(self, publisher) -> None:
+        self._publisher = publisher
+
+    def close(self) -> None:
+        for driver in self._drivers.values():
+            driver.close()
+        if self._publisher is not None:
+            self._publisher.close()
+        self.engine.dispose()
+
+
+def build_core(settings: Settings, *, extra_hook_plugins=()) -> Core:
+    """Build the core of one process from its settings; fails loud on any bad plugin."""
+    engine = make_engine(settings.db_url, here=settings.here, echo=settings.db_echo)
+    pm = plugins.build_plugin_manager(settings.hooks, extra_hook_plugins)
+    driver_classes = plugins.load_plugins(plugins.GROUPS["backend_drivers"], settings.backend_drivers)
+    proxy_cls = plugins.load_plugins(plugins.GROUPS["console_proxies"], [settings.console_proxy])
+    handler_classes = plugins.load_plugins(plugins.GROUPS["message_handlers"],
+                                           settings.message_handlers)
+    core = Core(settings=settings, engine=engine,
+                session_factory=sessionmaker(engine, expire_on_commit=False),
+                plugin_manager=pm, hooks=plugins.Hooks(pm),
+                naming=InstanceNaming(settings.instance_prefix),
+                driver_classes=driver_classes, console_proxy=None, handlers={})
+    core.console_proxy = proxy_cls[settings.console_proxy](core=core)
+    core.handlers = {name: cls(core=core) for name, cls in handler_classes.items()}
+    _log_active_plugins(settings)
+    return core
+
+
+def _log_active_plugins(settings: Settings) -> None:
+    enabled = {"backend_drivers": settings.backend_drivers, "console_proxies": (settings.console_proxy,),
+               "message_handlers": settings.message_handlers, "hooks": settings.hooks}
+    for key, names in enabled.items():
+        for info in plugins.installed(plugins.GROUPS[key]):
+            if info.name in names:
+                log.info("plugin %s %s from %s %s", plugins.GROUPS[key], info.name,
+                         info.distribution, info.version)

@@ -1,0 +1,160 @@
+"""The backend driver contract: one driver instance talks to one Ganeti cluster.
+
+Drivers are found in the entry-point group ``synnefo.backend_drivers``; the entry-point name is
+what a backend row's ``driver`` column and the ``.ini`` enable list refer to. The class is
+constructed as ``Driver(backend=BackendInfo, core=Core)``.
+
+Every mutating call submits a Ganeti job and returns its id at once; it never waits for the job.
+Errors are domain errors from ``synnefo.core.errors``:
+
+* ``BackendUnavailable``: transient (timeout, connection refused, 5xx);
+* ``BackendRefused``: the cluster refused the request; the message is the cluster's reason;
+* ``BackendNotFound``: the instance or job does not exist.
+"""
+from __future__ import annotations
+
+import abc
+import datetime as dt
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class BackendInfo:
+    """What a driver needs to know about its cluster (from the ``backends`` table)."""
+    id: int
+    name: str
+    driver: str
+    rapi_url: str | None = None
+    username: str | None = None
+    password: str | None = None
+    options: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NicSpec:
+    """A NIC to create: Ganeti network or link, and an IP (``"pool"`` to take one from the network)."""
+    network: str | None = None
+    link: str | None = None
+    ip: str | None = None
+    mode: str | None = None
+
+
+@dataclass(frozen=True)
+class InstanceSpec:
+    """Everything needed to create an instance."""
+    name: str
+    vcpus: int
+    ram_mib: int
+    disk_gib: int
+    image_ref: str
+    image_format: str
+    password: str
+    nics: tuple[NicSpec, ...] = ()
+    os_provider: str | None = None
+    metadata: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class NicInfo:
+    index: int
+    mac: str | None = None
+    ipv4: str | None = None
+    ipv6: str | None = None
+    link: str | None = None
+    network: str | None = None
+
+
+@dataclass(frozen=True)
+class InstanceInfo:
+    """One instance as the cluster reports it in a bulk listing.
+
+    ``running`` is the real run state; ``admin_up`` is what the administrator asked for, so that
+    ``admin_up and not running`` means "error-down" and ``not admin_up`` means "admin-down".
+    """
+    name: str
+    running: bool
+    admin_up: bool
+    vcpus: int | None = None
+    memory_mib: int | None = None
+    nics: tuple[NicInfo, ...] = ()
+    status: str | None = None
+    primary_node: str | None = None
+
+
+@dataclass(frozen=True)
+class ConsoleInfo:
+    """Where the instance's console listens (``kind`` is ``vnc``, ``spice``, ``msg`` ...)."""
+    kind: str
+    host: str | None = None
+    port: int | None = None
+    message: str | None = None
+
+
+@dataclass(frozen=True)
+class JobInfo:
+    """A Ganeti job as the cluster reports it; ``status`` is None for an unknown job id."""
+    id: int
+    status: str | None
+    opcodes: tuple[str, ...] = ()
+    op_statuses: tuple[str, ...] = ()
+    log_message: str | None = None
+    end_time: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class ClusterInfo:
+    name: str
+    software_version: str | None = None
+    master: str | None = None
+    nodes: int = 0
+    memory_total_mib: int | None = None
+    memory_free_mib: int | None = None
+    vcpus_total: int | None = None
+    instances: int | None = None
+
+
+class BackendDriver(abc.ABC):
+    """Talks to one Ganeti cluster on behalf of every process that needs it."""
+
+    def __init__(self, backend: BackendInfo, core=None):
+        self.backend = backend
+        self.core = core
+
+    @abc.abstractmethod
+    def create_instance(self, spec: InstanceSpec) -> int:
+        """Submit the creation (and start) of an instance; return the job id."""
+
+    @abc.abstractmethod
+    def start_instance(self, name: str) -> int:
+        """Submit a startup; return the job id."""
+
+    @abc.abstractmethod
+    def shutdown_instance(self, name: str) -> int:
+        """Submit a shutdown; return the job id."""
+
+    @abc.abstractmethod
+    def reboot_instance(self, name: str, hard: bool = False) -> int:
+        """Submit a soft or hard reboot; return the job id."""
+
+    @abc.abstractmethod
+    def delete_instance(self, name: str) -> int:
+        """Submit the removal of an instance; return the job id."""
+
+    @abc.abstractmethod
+    def get_console(self, name: str) -> ConsoleInfo:
+        """Where the instance's VNC console listens (primary node and network port)."""
+
+    @abc.abstractmethod
+    def list_instances(self) -> list[InstanceInfo]:
+        """Every instance of the cluster, in one call (used by reconciliation)."""
+
+    @abc.abstractmethod
+    def get_job(self, job_id: int) -> JobInfo:
+        """The job's current status (``status`` None if the cluster does not know it)."""
+
+    @abc.abstractmethod
+    def cluster_info(self) -> ClusterInfo:
+        """Cluster name, version and capacity."""
+
+    def close(self) -> None:
+        """Release connections. Optional."""

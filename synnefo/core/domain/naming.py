@@ -1,0 +1,36 @@
+"""Server id <-> Ganeti instance name mapping.
+
+The instance name is ``<prefix><id>`` (``snf-42``). The text before the first dash of the prefix
+is the routing prefix used in AMQP routing keys, so several deployments can share one cluster.
+"""
+from dataclasses import dataclass
+
+from synnefo.core.errors import ConfigurationError
+
+
+@dataclass(frozen=True)
+class InstanceNaming:
+    prefix: str = "snf-"
+
+    def __post_init__(self):
+        if "-" not in self.prefix:
+            raise ConfigurationError(f"instance prefix {self.prefix!r} must contain a dash")
+
+    @property
+    def routing_prefix(self) -> str:
+        return self.prefix.split("-", 1)[0]
+
+    def instance_name(self, server_id: int) -> str:
+        return f"{self.prefix}{int(server_id)}"
+
+    def server_id(self, instance_name: str) -> int | None:
+        """The server id for one of our instance names, or None if the name is not ours."""
+        if not isinstance(instance_name, str) or not instance_name.startswith(self.prefix):
+            return None
+        rest = instance_name[len(self.prefix):]
+        if not rest.isascii() or not rest.isdigit() or rest.startswith("0"):
+            return None
+        return int(rest)
+
+    def is_ours(self, instance_name: str) -> bool:
+        return self.server_id(instance_name) is not None

@@ -1,0 +1,127 @@
+"""Applying Ganeti's notifications to the database.
+
+Used by the dispatcher's handlers and by reconciliation (which applies the notification that
+never came), so both go through the same state machine and the same hooks.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from synnefo.core.contracts.handler import HandlerOutcome, HandlerResult
+from synnefo.core.db.models import Nic, Server
+from synnefo.core.domain import state as sm
+from synnefo.core.events import BackendJobFinished, VmStateChanged
+from synnefo.core.timeutil import utcnow
+
+
+@dataclass(frozen=True)
+class NicUpdate:
+    index: int
+    mac: str | None = None
+    ipv4: str | None = None
+    ipv6: str | None = None
+    link: str | None = None
+    network: str | None = None
+
+
+def lock_server(session, server_id: int) -> Server | None:
+    """Load a server row locked for update (several dispatchers may race for it)."""
+    return session.scalars(sa.select(Server).where(Server.id == server_id).with_for_update()).first()
+
+
+def server_state(server: Server) -> sm.ServerState:
+    return sm.ServerState(
+        operstate=sm.OperState(server.operstate), deleted=server.deleted,
+        task=sm.Task(server.task) if server.task else None, task_job_id=server.task_job_id,
+        backend_job_id=server.backend_job_id, backend_opcode=server.backend_opcode,
+        backend_status=sm.JobStatus(server.backend_status) if server.backend_status else None,
+        backend_logmsg=server.backend_logmsg, backend_event_time=server.backend_event_time,
+        state_event_time=server.state_event_time, state_job_id=server.state_job_id,
+        fault_message=server.fault_message)
+
+
+def store_state(server: Server, new: sm.ServerState) -> None:
+    server.operstate = new.operstate.value
+    server.deleted = new.deleted
+    server.task = new.task.value if new.task else None
+    server.task_job_id = new.task_job_id
+    server.backend_job_id = new.backend_job_id
+    server.backend_opcode = new.backend_opcode
+    server.backend_status = new.backend_status.value if new.backend_status else None
+    server.backend_logmsg = new.backend_logmsg
+    server.backend_event_time = new.backend_event_time
+    server.state_event_time = new.state_event_time
+    server.state_job_id = new.state_job_id
+    server.fault_message = new.fault_message
+
+
+def apply_op_status(uow, core, server_id: int, event: sm.OpStatusEvent) -> HandlerResult:
+    """Apply one op-status notification to a server; hooks fire after commit."""
+    server = lock_server(uow.session, server_id)
+    if server is None:
+        return HandlerResult(HandlerOutcome.IGNORED, "server purged or unknown", server_id)
+    old = server_state(server)
+    decision = sm.apply_op_status(old, event)
+    if not decision.applied:
+        return HandlerResult(HandlerOutcome.IGNORED, decision.reason, server_id)
+    store_state(server, decision.state)
+    _after_transition(server, old, decision.state, event)
+    _fire_hooks(uow, core, server, old, event)
+    return HandlerResult(HandlerOutcome.APPLIED, decision.reason, server_id)
+
+
+def _after_transition(server: Server, old: sm.ServerState, new: sm.ServerState,
+                      event: sm.OpStatusEvent) -> None:
+    if event.opcode == sm.Opcode.CREATE.value and event.status == sm.JobStatus.SUCCESS:
+        server.build_progress = 100
+    if new.deleted and not old.deleted:
+        server.deleted_at = utcnow()
+        server.nics.clear()
+    server.updated = utcnow()
+
+
+def _fire_hooks(uow, core, server: Server, old: sm.ServerState, event: sm.OpStatusEvent) -> None:
+    if server.operstate != old.operstate.value or server.deleted != old.deleted:
+        changed = VmStateChanged(
+            server_id=server.id, owner_id=server.owner_id, old_operstate=old.operstate.value,
+            new_operstate=server.operstate, deleted=server.deleted, job_id=event.job_id,
+            opcode=event.opcode, event_time=event.event_time)
+        uow.after_commit(lambda: core.hooks.vm_state_changed(event=changed))
+    if event.status.is_final:
+        finished = BackendJobFinished(
+            server_id=server.id, job_id=event.job_id, opcode=event.opcode,
+            status=event.status.value, logmsg=event.logmsg, event_time=event.event_time)
+        uow.after_commit(lambda: core.hooks.backend_job_finished(event=finished))
+
+
+def apply_net_status(uow, server_id: int, nics: list[NicUpdate],
+                     event_time: dt.datetime) -> HandlerResult:
+    """Replace a server's NICs, unless a newer net-status was already applied."""
+    server = lock_server(uow.session, server_id)
+    if server is None or server.deleted:
+        return HandlerResult(HandlerOutcome.IGNORED, "server purged or deleted", server_id)
+    if server.nics_event_time is not None and event_time <= server.nics_event_time:
+        return HandlerResult(HandlerOutcome.IGNORED, "stale", server_id)
+    server.nics.clear()
+    uow.session.flush()
+    server.nics.extend(Nic(index=n.index, mac=n.mac, ipv4=n.ipv4 or None, ipv6=n.ipv6 or None,
+                           link=n.link, network=n.network) for n in nics)
+    server.nics_event_time = event_time
+    server.updated = utcnow()
+    return HandlerResult(HandlerOutcome.APPLIED, "nics", server_id)
+
+
+def apply_create_progress(uow, server_id: int, progress: float) -> HandlerResult:
+    """Record build progress (clamped to 0..100, never going back) while the server builds."""
+    server = lock_server(uow.session, server_id)
+    if server is None or server.operstate != sm.OperState.BUILD.value or server.deleted:
+        return HandlerResult(HandlerOutcome.IGNORED, "not building", server_id)
+    value = max(0, min(100, int(progress)))
+    if value <= server.build_progress:
+        return HandlerResult(HandlerOutcome.IGNORED, "stale", server_id)
+    server.build_progress = value
+    server.updated = utcnow()
+    return HandlerResult(HandlerOutcome.APPLIED, "progress", server_id)

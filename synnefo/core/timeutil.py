@@ -1,0 +1,33 @@
+"""UTC time helpers: every stored time is UTC."""
+import datetime as dt
+
+UTC = dt.timezone.utc
+
+
+def utcnow() -> dt.datetime:
+    """The current time, timezone-aware UTC."""
+    return dt.datetime.now(UTC)
+
+
+def as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """Treat a naive datetime as UTC; convert an aware one to UTC."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        return value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def from_ganeti_timestamp(pair) -> dt.datetime | None:
+    """Ganeti writes timestamps as [seconds, microseconds] pairs (or null)."""
+    if not pair:
+        return None
+    seconds, micros = pair
+    return dt.datetime.fromtimestamp(seconds, UTC) + dt.timedelta(microseconds=micros)
+
+
+def isoformat(value: dt.datetime | None) -> str | None:
+    """OpenStack style: second precision, trailing Z."""
+    if value is None:
+        return None
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,49 @@
+"""snf-manage: the operator's command line (seed users, flavors, images, backends; migrate; ...).
+
+Each command lives in its own module exposing ``register(subparsers)``; the module list below is
+the whole command table. A command's function receives ``(args, ctx)`` where ``ctx`` lazily
+builds the core from the .ini, and returns the process exit code.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from synnefo.core.errors import SynnefoError
+from synnefo.daemons.manage.context import CommandContext
+
+COMMAND_MODULES = (
+    "synnefo.daemons.manage.db",
+    "synnefo.daemons.manage.users",
+    "synnefo.daemons.manage.flavors",
+    "synnefo.daemons.manage.images",
+    "synnefo.daemons.manage.backends",
+    "synnefo.daemons.manage.plugins",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="snf-manage", description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", help="the .ini file (default: $SYNNEFO_CONFIG or "
+                                                "/etc/synnefo/synnefo.ini)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    ctx = CommandContext(args.config)
+    try:
+        return args.func(args, ctx) or 0
+    except SynnefoError as exc:
+        print(f"snf-manage {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        ctx.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from synnefo.daemons.manage import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Fixtures, simulators and contract-test mixins that plugin authors reuse."""
