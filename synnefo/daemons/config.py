@@ -6,6 +6,7 @@ import os
 
 import plaster
 
+from synnefo.core.errors import ConfigurationError
 from synnefo.core.settings import Settings, parse_settings
 
 DEFAULT_CONFIG = "/etc/synnefo/synnefo.ini"
@@ -18,10 +19,31 @@ def config_uri(given: str | None) -> str:
 
 
 def load_settings(uri: str, section: str = "main") -> Settings:
-    """Parse the synnefo.* keys of the app section (``[app:main]``)."""
-    raw = plaster.get_settings(uri, section)
-    raw.setdefault("here", os.path.dirname(os.path.abspath(uri.split("#")[0])))
+    """Parse the synnefo.* keys of the app section (``[app:main]``), following PasteDeploy's
+    ``use = config:`` inheritance."""
+    raw = app_section(uri.split("#")[0], section)
+    raw["here"] = os.path.dirname(os.path.abspath(uri.split("#")[0]))
     return parse_settings(raw)
+
+
+def app_section(path: str, section: str = "main", _seen=()) -> dict[str, str]:
+    """The ``[app:<section>]`` keys, merged over those of its ``use = config:FILE#name`` parent.
+
+    Done here rather than through PasteDeploy's appconfig, which would import the web app just
+    to read settings (eventd and the Ganeti hook must not need Pyramid).
+    """
+    path = os.path.abspath(path)
+    if (path, section) in _seen:
+        raise ConfigurationError(f"{path}: 'use = config:' loops back to [app:{section}]")
+    raw = dict(plaster.get_settings(path, f"app:{section}"))
+    parent = raw.pop("use", "")
+    if parent.startswith("config:"):
+        parent_path, _, parent_section = parent[len("config:"):].partition("#")
+        parent_path = os.path.join(os.path.dirname(path), parent_path)
+        merged = app_section(parent_path, parent_section or "main", _seen + ((path, section),))
+        merged.update(raw)
+        return merged
+    return raw
 
 
 def daemon_options(uri: str, name: str) -> dict[str, str]:

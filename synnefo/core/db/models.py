@@ -77,6 +77,7 @@ class Image(Timestamps, Base):
     min_disk_gib: Mapped[int] = mapped_column(default=0)
     min_ram_mib: Mapped[int] = mapped_column(default=0)
     size_bytes: Mapped[int | None] = mapped_column(sa.BigInteger)
+    owner: Mapped[User | None] = relationship()
     metadata_items: Mapped[list[ImageMetadata]] = relationship(
         cascade="all, delete-orphan", order_by="ImageMetadata.key")
 

@@ -3,7 +3,8 @@ import json
 import sys
 
 
-def print_table(rows: list[dict], columns: list[str], out=sys.stdout) -> None:
+def print_table(rows: list[dict], columns: list[str], out=None) -> None:
+    out = out or sys.stdout
     if not rows:
         print("(none)", file=out)
         return
@@ -13,7 +14,8 @@ def print_table(rows: list[dict], columns: list[str], out=sys.stdout) -> None:
         print("  ".join(str(row.get(c, "")).ljust(widths[c]) for c in columns), file=out)
 
 
-def print_json(data, out=sys.stdout) -> None:
+def print_json(data, out=None) -> None:
+    out = out or sys.stdout
     json.dump(data, out, indent=2, sort_keys=True, default=str)
     out.write("\n")
 

@@ -1,0 +1,40 @@
+"""Every process reads the same .ini; an operator's file holds only changes over the defaults."""
+import os
+import shutil
+from pathlib import Path
+
+from synnefo.daemons.config import load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_operator_ini_inherits_production_defaults(tmp_path):
+    shutil.copy(ROOT / "production.ini", tmp_path / "production.ini")
+    (tmp_path / "site.ini").write_text(
+        "[app:main]\nuse = config:production.ini#main\n"
+        "synnefo.db_url = postgresql://synnefo@db.example.org/synnefo\n")
+    settings = load_settings(str(tmp_path / "site.ini"))
+    assert settings.db_url == "postgresql://synnefo@db.example.org/synnefo"
+    assert settings.queue_type == "quorum"            # inherited from production.ini
+    assert settings.backend_drivers == ("ganeti",)
+    assert settings.console_proxy == "vncauthproxy"
+
+
+def test_shipped_example_operator_ini_loads():
+    settings = load_settings(str(ROOT / "examples" / "operator.ini"))
+    assert settings.backend["rapi_url"] == "https://ganeti1.example.org:5080"
+    assert settings.backend["driver"] == "ganeti"
+
+
+def test_development_ini_is_all_embedded():
+    settings = load_settings(str(ROOT / "development.ini"))
+    assert settings.db_url.startswith("sqlite:///")
+    assert settings.backend["driver"] == "fake"
+    assert settings.dispatcher_in_process and settings.seed_demo
+    assert os.path.isabs(settings.here)
+
+
+def test_environment_overrides_the_file(monkeypatch):
+    monkeypatch.setenv("SYNNEFO_DB_URL", "postgresql://from-env/synnefo")
+    settings = load_settings(str(ROOT / "production.ini"))
+    assert settings.db_url == "postgresql://from-env/synnefo"
