@@ -1,0 +1,5 @@
+import sys
+
+from synnefo.daemons.vncauthproxy import main
+
+sys.exit(main())

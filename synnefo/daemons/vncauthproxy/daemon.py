@@ -1,0 +1,127 @@
+"""The proxy daemon: the control endpoint and the table of open forwardings."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+
+from synnefo.daemons.vncauthproxy import control, policy
+from synnefo.daemons.vncauthproxy.config import ProxyConfig
+from synnefo.daemons.vncauthproxy.control import ControlError
+from synnefo.daemons.vncauthproxy.forwarding import Destination, Forwarding
+from synnefo.daemons.vncauthproxy.ports import PortPool
+
+log = logging.getLogger("synnefo.daemons.vncauthproxy")
+
+BACKLOG = 1024
+
+
+class ProxyDaemon:
+    """Serves control requests; each successful one opens a ``Forwarding``."""
+
+    def __init__(self, config: ProxyConfig):
+        self.config = config
+        self.forwardings: dict[int, Forwarding] = {}
+        self.control_endpoint: str | tuple[str, int] | None = None
+        self._ports = PortPool(*config.port_range)
+        self._reserved: set[int] = set()
+        self._control: asyncio.Server | None = None
+        self._secret = config.control_secret or None
+
+    async def start(self) -> None:
+        """Open the control endpoint; ``control_endpoint`` then tells where it listens."""
+        if self.config.control_socket:
+            self._control = await asyncio.start_unix_server(
+                self._handle_control, self.config.control_socket, limit=control.MAX_REQUEST,
+                backlog=BACKLOG)
+            os.chmod(self.config.control_socket, self.config.socket_mode)
+            self.control_endpoint = self.config.control_socket
+        else:
+            host, port = self.config.control_address
+            self._control = await asyncio.start_server(
+                self._handle_control, host, port, limit=control.MAX_REQUEST, backlog=BACKLOG)
+            self.control_endpoint = self._control.sockets[0].getsockname()[:2]
+        low, high = self.config.port_range
+        log.info("control endpoint %s ready; forwardings listen on %s ports %d-%d, expire after "
+                 "%gs", self.control_endpoint, self.config.listen_address, low, high,
+                 self.config.expiry_seconds)
+
+    async def _handle_control(self, reader, writer) -> None:
+        try:
+            async with asyncio.timeout(self.config.handshake_timeout):
+                writer.write(await self._answer(reader))
+                await writer.drain()
+        except (OSError, TimeoutError) as exc:
+            log.error("control connection failed: %s", exc or exc.__class__.__name__)
+        finally:
+            writer.close()
+
+    async def _answer(self, reader) -> bytes:
+        try:
+            request = control.parse_request(await _read_request(reader), self._secret)
+            return control.ok(await self.open_forwarding(request))
+        except ControlError as exc:
+            log.error("control request refused: %s", exc)
+            return control.error(str(exc))
+
+    async def open_forwarding(self, request: control.ForwardingRequest) -> int:
+        """Listen for a new forwarding; returns its port. ControlError if impossible."""
+        address = await policy.allowed_address(request.destination_address,
+                                               request.destination_port,
+                                               self.config.allowed_networks)
+        destination = Destination(request.destination_address, address, request.destination_port)
+        forwarding = Forwarding(destination, request.password, self.config, self._forget)
+        busy = self.forwardings.keys() | self._reserved
+        for port in self._ports.candidates(request.source_port, busy):
+            if await self._try_listen(forwarding, port, fixed=bool(request.source_port)):
+                self.forwardings[forwarding.port] = forwarding
+                log.info("forwarding port %d to %s opened", forwarding.port, destination)
+                return forwarding.port
+        low, high = self.config.port_range
+        raise ControlError(f"no free port in {low}-{high}")
+
+    async def _try_listen(self, forwarding: Forwarding, port: int, fixed: bool) -> bool:
+        self._reserved.add(port)
+        try:
+            await forwarding.listen(self.config.listen_address, port)
+            return True
+        except OSError as exc:
+            if fixed:
+                raise ControlError(f"cannot listen on port {port}: {exc.strerror}") from None
+            return False
+        finally:
+            self._reserved.discard(port)
+
+    def _forget(self, forwarding: Forwarding) -> None:
+        if self.forwardings.get(forwarding.port) is forwarding:
+            del self.forwardings[forwarding.port]
+
+    async def close(self) -> None:
+        """Stop taking requests and end every forwarding and relay."""
+        if self._control is not None:
+            self._control.close()
+        await asyncio.gather(*(f.shutdown() for f in list(self.forwardings.values())))
+        if self.config.control_socket:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(self.config.control_socket)
+        log.info("stopped")
+
+
+async def _read_request(reader: asyncio.StreamReader) -> bytes:
+    """One request: up to a newline, or everything until EOF."""
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as exc:
+        return exc.partial
+    except asyncio.LimitOverrunError:
+        raise ControlError(f"request longer than {control.MAX_REQUEST} bytes") from None
+
+
+async def serve(daemon: ProxyDaemon, stop: asyncio.Event) -> None:
+    """Run ``daemon`` until ``stop`` is set."""
+    await daemon.start()
+    try:
+        await stop.wait()
+    finally:
+        await daemon.close()
