@@ -14,6 +14,7 @@ INSTALL_REQUIRES = [
     "kombu>=5.3",
     "requests>=2.31",
     "colander>=2.0",
+    "rich>=13.0",
     "inotify_simple>=1.3",
     "python-daemon>=3.0",
     "pycryptodome>=3.19",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from synnefo.core.contracts.backend import InstanceInfo, JobInfo
 from synnefo.core.domain import state as sm
@@ -150,7 +150,8 @@ def job_in_flight(job: JobInfo | None) -> bool:
 
 
 def compare_server(snap: ServerSnapshot, instance_name: str, view: BackendView,
-                   flavors: list[FlavorView], grace_cutoff: dt.datetime | None = None) -> ServerVerdict:
+                   flavors: list[FlavorView],
+                   grace_cutoff: dt.datetime | None = None) -> ServerVerdict:
     """Every drift of one server against its cluster's answers."""
     jobs = [view.jobs.get(job_id) for job_id in pending_job_ids(snap.state)]
     if any(job_in_flight(job) for job in jobs):
@@ -170,8 +171,7 @@ def _stuck(snap, instance_name, view, instance):
     drifts, state = [], snap.state
     for job_id in pending_job_ids(snap.state):
         fix = _stuck_fix(snap.state, job_id, view.jobs.get(job_id), instance)
-        decision = sm.apply_op_status(state, _as_event(fix, state))
-        state = decision.state
+        state, _ = settle(state, fix_event(fix, state))
         found = view.jobs.get(job_id)
         where = f"{found.status} in Ganeti" if found and found.status else "gone from Ganeti"
         drifts.append(Drift(DriftKind.STUCK, view.name, instance_name, snap.id,
@@ -223,25 +223,39 @@ def _looks_done(opcode: str, instance: InstanceInfo | None) -> bool:
     return True
 
 
-def _as_event(fix: OpFix, state: sm.ServerState) -> sm.OpStatusEvent:
-    """The event as it will be applied: strictly newer than anything the server has seen."""
-    return sm.OpStatusEvent(fix.job_id, fix.opcode, fix.status,
-                            synthetic_event_time(state.backend_event_time, fix.event_time),
-                            fix.logmsg)
+def fix_event(fix: OpFix, state: sm.ServerState,
+              now: dt.datetime | None = None) -> sm.OpStatusEvent:
+    """The notification a fix stands for, as it will be applied to ``state``.
 
-
-def synthetic_event_time(stored: dt.datetime | None, wanted: dt.datetime | None,
-                         now: dt.datetime | None = None) -> dt.datetime:
-    """An event time the ordering rule accepts: ``wanted`` (or now), but after ``stored``.
-
-    The stored time comes from Ganeti's clock; if it is ahead of ours the event is placed one
-    microsecond after it, so a fix is never dropped as stale because of clock skew.
+    A finished job keeps the end time Ganeti gave it, so the ordering rule treats it exactly as
+    the notification that never came (a newer state-setting notification still wins). Without
+    a Ganeti time (a state seen in a listing, a vanished job) the event is placed now, or one
+    microsecond after the newest notification applied if that is later (Ganeti's clock ahead of
+    ours), so the fix is never dropped as stale.
     """
-    candidate = as_utc(wanted) or as_utc(now) or utcnow()
-    stored = as_utc(stored)
-    if stored is not None and candidate <= stored:
-        return stored + dt.timedelta(microseconds=1)
-    return candidate
+    when = as_utc(fix.event_time) or after_all(
+        (state.backend_event_time, state.state_event_time), now)
+    return sm.OpStatusEvent(fix.job_id, fix.opcode, fix.status, when, fix.logmsg)
+
+
+def after_all(stored, now: dt.datetime | None = None) -> dt.datetime:
+    """``now``, unless one of the ``stored`` times is not earlier: then just after the latest."""
+    now = as_utc(now) or utcnow()
+    latest = max((as_utc(t) for t in stored if t is not None), default=None)
+    if latest is not None and now <= latest:
+        return latest + dt.timedelta(microseconds=1)
+    return now
+
+
+def settle(state: sm.ServerState, event: sm.OpStatusEvent) -> tuple[sm.ServerState, bool]:
+    """Apply a fix's event; (new state, applied). A finished job that newer notifications have
+    superseded is ignored by the ordering rule, but its task is over all the same."""
+    decision = sm.apply_op_status(state, event)
+    if decision.applied:
+        return decision.state, True
+    if event.status.is_final and state.task_job_id == event.job_id:
+        return replace(state, task=None, task_job_id=None), False
+    return state, False
 
 
 def _state_drift(snap, state, instance_name, backend, instance, grace_cutoff) -> list[Drift]:
@@ -295,12 +309,21 @@ def _unsynced_fix(operstate: sm.OperState, run_state: str) -> OpFix | None:
 
 
 def _nics_drift(snap, instance_name, backend, instance) -> list[Drift]:
-    ganeti = tuple(sorted((NicView.of(n) for n in instance.nics), key=lambda n: n.index))
+    ganeti = _with_db_ipv6(instance.nics, snap.nics)
     if ganeti == tuple(sorted(snap.nics, key=lambda n: n.index)):
         return []
     return [Drift(DriftKind.NICS, backend, instance_name, snap.id,
                   f"{len(snap.nics)} NIC(s) in the database differ from {len(ganeti)} in Ganeti",
                   NicsFix(ganeti), db_value=_nics_text(snap.nics), ganeti_value=_nics_text(ganeti))]
+
+
+def _with_db_ipv6(ganeti_nics, db_nics) -> tuple[NicView, ...]:
+    """Ganeti's NICs; Ganeti keeps no IPv6 address (the hook derives it from the MAC), so the
+    database's is kept for the same NIC rather than reported as drift."""
+    ipv6 = {(n.index, n.mac): n.ipv6 for n in db_nics}
+    views = (NicView.of(n) for n in ganeti_nics)
+    return tuple(sorted((replace(v, ipv6=v.ipv6 or ipv6.get((v.index, v.mac))) for v in views),
+                        key=lambda n: n.index))
 
 
 def _nics_text(nics) -> str:
@@ -327,10 +350,10 @@ def _flavor_drift(snap, instance_name, backend, instance, flavors) -> list[Drift
 def find_orphans(view: BackendView, naming, live_ids: set[int]) -> list[Drift]:
     """Instances named with our prefix that no live server of this backend accounts for."""
     drifts = []
-    for name in sorted(view.instances):
+    for name, instance in sorted(view.instances.items()):
         server_id = naming.server_id(name)
         if server_id is not None and server_id not in live_ids:
             drifts.append(Drift(DriftKind.ORPHAN, view.name, name, server_id,
                                 "in Ganeti, no live server in the database", OrphanFix(name),
-                                db_value="missing", ganeti_value=ganeti_run_state(view.instances[name])))
+                                db_value="missing", ganeti_value=ganeti_run_state(instance)))
     return drifts

@@ -20,6 +20,7 @@ COMMAND_MODULES = (
     "synnefo.daemons.manage.images",
     "synnefo.daemons.manage.backends",
     "synnefo.daemons.manage.plugins",
+    "synnefo.daemons.manage.reconcile",
 )
 
 
