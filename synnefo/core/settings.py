@@ -151,9 +151,17 @@ def parse_settings(raw: Mapping[str, str], environ: Mapping[str, str] | None = N
     return _build(parsed, extra, raw.get("here", "."))
 
 
-def parse_section(schema: colander.SchemaNode, settings: Settings, section: str) -> dict:
-    """Parse a plugin's options (``synnefo.<section>.*``) with its own schema."""
-    return _deserialize(schema, settings.section(section), key_prefix=f"{PREFIX}{section}.")
+def parse_section(schema: colander.SchemaNode, settings: Settings, section: str,
+                  environ: Mapping[str, str] | None = None) -> dict:
+    """Parse a plugin's options (``synnefo.<section>.*``) with its own schema; each option can
+    be overridden from the environment (``SYNNEFO_<SECTION>_<KEY>``) even if the file lacks it."""
+    environ = os.environ if environ is None else environ
+    values = settings.section(section)
+    for node in schema.children:
+        name = env_name(f"{section}.{node.name}")
+        if name in environ:
+            values[node.name] = environ[name]
+    return _deserialize(schema, values, key_prefix=f"{PREFIX}{section}.")
 
 
 def _strip_prefix(raw: Mapping[str, str]) -> dict[str, str]:

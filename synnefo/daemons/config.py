@@ -26,40 +26,54 @@ def load_settings(uri: str, section: str = "main") -> Settings:
     return parse_settings(raw)
 
 
-def app_section(path: str, section: str = "main", _seen=()) -> dict[str, str]:
-    """The ``[app:<section>]`` keys, merged over those of its ``use = config:FILE#name`` parent.
+def app_section(path: str, section: str = "main") -> dict[str, str]:
+    """The ``[app:<section>]`` keys, merged over those of its ``use = config:FILE#name`` parents.
 
     Done here rather than through PasteDeploy's appconfig, which would import the web app just
     to read settings (eventd and the Ganeti hook must not need Pyramid).
     """
-    path = os.path.abspath(path)
-    if (path, section) in _seen:
-        raise ConfigurationError(f"{path}: 'use = config:' loops back to [app:{section}]")
-    raw = dict(plaster.get_settings(path, f"app:{section}"))
-    parent = raw.pop("use", "")
-    if parent.startswith("config:"):
-        parent_path, _, parent_section = parent[len("config:"):].partition("#")
-        parent_path = os.path.join(os.path.dirname(path), parent_path)
-        merged = app_section(parent_path, parent_section or "main", _seen + ((path, section),))
+    merged: dict[str, str] = {}
+    for file_path, file_section in config_chain(path, section):
+        raw = dict(plaster.get_settings(file_path, f"app:{file_section}"))
+        raw.pop("use", None)
         merged.update(raw)
-        return merged
-    return raw
+    return merged
+
+
+def config_chain(path: str, section: str = "main") -> list[tuple[str, str]]:
+    """The files an .ini inherits from through ``use = config:``, base first, itself last."""
+    chain: list[tuple[str, str]] = []
+    path = os.path.abspath(path)
+    while True:
+        if (path, section) in chain:
+            raise ConfigurationError(f"{path}: 'use = config:' loops back to [app:{section}]")
+        chain.append((path, section))
+        parent = plaster.get_settings(path, f"app:{section}").get("use", "")
+        if not parent.startswith("config:"):
+            return chain[::-1]
+        parent_path, _, parent_section = parent[len("config:"):].partition("#")
+        path = os.path.abspath(os.path.join(os.path.dirname(path), parent_path))
+        section = parent_section or "main"
 
 
 def daemon_options(uri: str, name: str) -> dict[str, str]:
-    """The raw keys of a daemon's own section, e.g. ``[synnefo:dispatcher]`` (may be empty)."""
-    loader = plaster.get_loader(uri, protocols=["wsgi"])
-    if f"synnefo:{name}" not in loader.get_sections():
-        return {}
-    return dict(loader.get_settings(f"synnefo:{name}"))
+    """The raw keys of a daemon's own section, e.g. ``[synnefo:dispatcher]``, merged over the
+    same section of the files the .ini inherits from (may be empty)."""
+    merged: dict[str, str] = {}
+    for file_path, _section in config_chain(uri.split("#")[0]):
+        loader = plaster.get_loader(file_path, protocols=["wsgi"])
+        if f"synnefo:{name}" in loader.get_sections():
+            merged.update(loader.get_settings(f"synnefo:{name}"))
+    merged.pop("here", None)
+    merged.pop("__file__", None)
+    return merged
 
 
 def setup_logging(uri: str) -> None:
-    """Logging from the .ini if it has a [loggers] section, else INFO to stderr."""
-    try:
-        plaster.setup_logging(uri)
-    except Exception:  # noqa: BLE001 - a missing logging section must not stop a daemon
-        logging.basicConfig(level=logging.INFO)
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO,
-                            format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    """Logging from the .ini's [loggers] sections if it has them, else INFO to stderr."""
+    path = uri.split("#")[0]
+    if "loggers" in plaster.get_loader(path, protocols=["wsgi"]).get_sections():
+        plaster.setup_logging(path)
+        return
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")

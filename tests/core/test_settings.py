@@ -65,3 +65,12 @@ def test_plugin_sections_are_parsed_with_the_plugins_schema():
     broken = parse_settings({"synnefo.fake.job_delay": "soon"}, environ={})
     with pytest.raises(ConfigurationError, match="synnefo.fake.job_delay"):
         parse_section(FakeOptions(), broken, "fake")
+
+
+def test_plugin_options_can_come_from_the_environment_alone():
+    class Options(colander.MappingSchema):
+        pattern = colander.SchemaNode(colander.String(), missing="x")
+
+    s = parse_settings({}, environ={})
+    env = {"SYNNEFO_NAME_POLICY_PATTERN": "^[a-z]+$"}
+    assert parse_section(Options(), s, "name_policy", environ=env) == {"pattern": "^[a-z]+$"}

@@ -38,3 +38,33 @@ def test_environment_overrides_the_file(monkeypatch):
     monkeypatch.setenv("SYNNEFO_DB_URL", "postgresql://from-env/synnefo")
     settings = load_settings(str(ROOT / "production.ini"))
     assert settings.db_url == "postgresql://from-env/synnefo"
+
+
+def test_daemon_sections_inherit_too(tmp_path):
+    shutil.copy(ROOT / "production.ini", tmp_path / "production.ini")
+    (tmp_path / "site.ini").write_text(
+        "[app:main]\nuse = config:production.ini#main\n\n[synnefo:dispatcher]\nworkers = 6\n")
+    from synnefo.daemons.config import daemon_options
+    assert daemon_options(str(tmp_path / "site.ini"), "dispatcher") == {"workers": "6"}
+    eventd = daemon_options(str(tmp_path / "site.ini"), "eventd")
+    assert eventd["queue_dir"] == "/var/lib/ganeti/queue"      # from production.ini
+
+
+def test_inheritance_loop_is_a_clear_error(tmp_path):
+    (tmp_path / "a.ini").write_text("[app:main]\nuse = config:b.ini\n")
+    (tmp_path / "b.ini").write_text("[app:main]\nuse = config:a.ini\n")
+    import pytest
+    from synnefo.core.errors import ConfigurationError
+    with pytest.raises(ConfigurationError, match="loops"):
+        load_settings(str(tmp_path / "a.ini"))
+
+
+def test_logging_defaults_to_info_without_a_loggers_section(tmp_path):
+    import logging
+    import subprocess
+    import sys
+    (tmp_path / "bare.ini").write_text("[app:main]\nuse = egg:synnefo\n")
+    code = ("import logging; from synnefo.daemons.config import setup_logging; "
+            f"setup_logging({str(tmp_path / 'bare.ini')!r}); logging.getLogger('synnefo.x').info('visible')")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "visible" in result.stderr
