@@ -18,6 +18,7 @@ INSTALL_REQUIRES = [
     "inotify_simple>=1.3",
     "python-daemon>=3.0",
     "pycryptodome>=3.19",
+    "psutil>=5.9",
 ]
 
 TEST_REQUIRES = [

@@ -83,7 +83,7 @@ class Core:
 def build_core(settings: Settings, *, extra_hook_plugins=()) -> Core:
     """Build the core of one process from its settings; fails loud on any bad plugin."""
     engine = make_engine(settings.db_url, here=settings.here, echo=settings.db_echo)
-    pm = plugins.build_plugin_manager(settings.hooks, extra_hook_plugins)
+    pm = plugins.build_plugin_manager(settings.hooks, extra_hook_plugins, settings=settings)
     driver_classes = plugins.load_plugins(plugins.GROUPS["backend_drivers"], settings.backend_drivers)
     proxy_cls = plugins.load_plugins(plugins.GROUPS["console_proxies"], [settings.console_proxy])
     handler_classes = plugins.load_plugins(plugins.GROUPS["message_handlers"],

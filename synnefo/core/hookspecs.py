@@ -3,6 +3,9 @@
 Hook implementations are found in the entry-point group ``synnefo.hooks`` and are active only
 when listed in ``synnefo.hooks`` of the ``.ini``. Mark implementations with
 ``synnefo.core.hookspecs.hookimpl``. Call hooks only through ``synnefo.core.plugins.Hooks``.
+An entry point names either a module of ``@hookimpl`` functions or a class; a class is
+instantiated once per process as ``cls(settings=settings)`` (so it can read its own options with
+``synnefo.core.settings.parse_section``) and its ``@hookimpl`` methods are registered.
 
 Two phases: ``before_*`` hooks run inside the transaction and veto by raising a domain error
 (e.g. ``Forbidden``); facts (``vm_state_changed``, ``backend_job_finished``) run after commit with

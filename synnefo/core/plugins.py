@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib.metadata as md
+import inspect
 import logging
 from dataclasses import dataclass
 
@@ -80,16 +81,29 @@ def _stevedore_load(group: str, names, available) -> ExtensionManager:
                                  propagate_map_exceptions=True)
 
 
-def build_plugin_manager(hook_names, extra_plugins=()) -> pluggy.PluginManager:
-    """A pluggy manager with our hookspecs and the enabled ``synnefo.hooks`` plugins."""
+def build_plugin_manager(hook_names, extra_plugins=(), *, settings=None) -> pluggy.PluginManager:
+    """A pluggy manager with our hookspecs and the enabled ``synnefo.hooks`` plugins.
+
+    An entry point may name a module (its ``@hookimpl`` functions are registered) or a class,
+    which is instantiated as ``cls(settings=settings)`` so that it can parse its own options
+    with ``parse_section``; its ``@hookimpl`` methods are then registered.
+    """
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
     group = GROUPS["hooks"]
     for name, plugin in load_plugins(group, hook_names).items():
-        _register(pm, plugin, name, group)
+        _register(pm, _instantiate(plugin, name, settings), name, group)
     for name, plugin in extra_plugins:
         _register(pm, plugin, name, group)
     return pm
+
+
+def _instantiate(plugin, name: str, settings):
+    if not inspect.isclass(plugin):
+        return plugin
+    if settings is None:
+        raise PluginError(f"hook plugin {name!r} is a class and needs settings to be built")
+    return plugin(settings=settings)
 
 
 def _register(pm: pluggy.PluginManager, plugin, name: str, group: str) -> None:

@@ -29,10 +29,12 @@ format = %(asctime)s %(levelname)s [%(name)s] %(message)s
 
 
 def write_ini(directory: Path, settings: dict[str, str], sections: dict[str, dict] | None = None,
-              name: str = "test.ini") -> Path:
-    """An .ini with ``[app:main]`` holding ``synnefo.<key> = value`` for each setting."""
+              name: str = "test.ini", app_options: dict[str, str] | None = None) -> Path:
+    """An .ini with ``[app:main]`` holding ``synnefo.<key> = value`` for each setting, and
+    ``app_options`` (e.g. ``pyramid.includes``) as they are."""
     lines = ["[app:main]", "use = egg:synnefo"]
     lines += [f"synnefo.{key} = {value}" for key, value in settings.items()]
+    lines += [f"{key} = {value}" for key, value in (app_options or {}).items()]
     for section, values in (sections or {}).items():
         lines += ["", f"[{section}]"] + [f"{k} = {v}" for k, v in values.items()]
     lines += ["", "[server:main]", "use = egg:waitress#main", "listen = 127.0.0.1:0"]

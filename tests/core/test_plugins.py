@@ -114,3 +114,36 @@ def test_every_hookspec_is_documented():
     assert specs, "no hookspecs found"
     for spec in specs:
         assert spec.__doc__ and len(spec.__doc__.strip()) > 20, spec.__name__
+
+
+def test_a_class_entry_point_is_built_with_the_settings(tmp_path):
+    source = """
+        from synnefo.core.hookspecs import hookimpl
+
+        class Greeter:
+            def __init__(self, settings):
+                self.greeting = settings.section("greeter")["greeting"]
+
+            @hookimpl
+            def before_server_action(self, uow, server, action):
+                raise RuntimeError(f"{self.greeting} {server} {action}")
+    """
+    from synnefo.core.settings import parse_settings
+    settings = parse_settings({"synnefo.greeter.greeting": "hello"}, environ={})
+    with distribution(tmp_path, "snf-greeter", {"synnefo.hooks": ["greeter = snf_greeter:Greeter"]},
+                      {"snf_greeter": source}):
+        hooks = plugins.Hooks(plugins.build_plugin_manager(["greeter"], settings=settings))
+    with pytest.raises(RuntimeError, match="hello 7 reboot"):
+        hooks.before_server_action(uow=None, server=7, action="reboot")
+
+
+def test_a_class_entry_point_without_settings_is_refused(tmp_path):
+    source = """
+        class NeedsSettings:
+            def __init__(self, settings):
+                pass
+    """
+    with distribution(tmp_path, "snf-needy", {"synnefo.hooks": ["needy = snf_needy:NeedsSettings"]},
+                      {"snf_needy": source}):
+        with pytest.raises(PluginError, match="needy"):
+            plugins.build_plugin_manager(["needy"])

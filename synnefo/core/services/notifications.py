@@ -17,6 +17,9 @@ from synnefo.core.events import BackendJobFinished, VmStateChanged
 from synnefo.core.timeutil import utcnow
 
 
+BUILDING_STATES = (sm.OperState.BUILD.value, sm.OperState.ERROR.value)
+
+
 @dataclass(frozen=True)
 class NicUpdate:
     index: int
@@ -75,7 +78,8 @@ def apply_op_status(uow, core, server_id: int, event: sm.OpStatusEvent) -> Handl
 
 def _after_transition(server: Server, old: sm.ServerState, new: sm.ServerState,
                       event: sm.OpStatusEvent) -> None:
-    if event.opcode == sm.Opcode.CREATE.value and event.status == sm.JobStatus.SUCCESS:
+    if server.operstate not in BUILDING_STATES:
+        # Built, whichever notification said so first (a later job can overtake the create's).
         server.build_progress = 100
     if new.deleted and not old.deleted:
         server.deleted_at = utcnow()
@@ -115,9 +119,12 @@ def apply_net_status(uow, server_id: int, nics: list[NicUpdate],
 
 
 def apply_create_progress(uow, server_id: int, progress: float) -> HandlerResult:
-    """Record build progress (clamped to 0..100, never going back) while the server builds."""
+    """Record build progress (clamped to 0..100, never going back) until the server is built.
+
+    A failed create (ERROR) still takes progress that arrives late, so that the result does not
+    depend on arrival order."""
     server = lock_server(uow.session, server_id)
-    if server is None or server.operstate != sm.OperState.BUILD.value or server.deleted:
+    if server is None or server.operstate not in BUILDING_STATES or server.deleted:
         return HandlerResult(HandlerOutcome.IGNORED, "not building", server_id)
     value = max(0, min(100, int(progress)))
     if value <= server.build_progress:

@@ -20,7 +20,9 @@ COMMAND_MODULES = (
     "synnefo.daemons.manage.images",
     "synnefo.daemons.manage.backends",
     "synnefo.daemons.manage.plugins",
+    "synnefo.daemons.manage.queues",
     "synnefo.daemons.manage.reconcile",
+    "synnefo.daemons.ganeti_hook_install",
 )
 
 

@@ -1,0 +1,177 @@
+"""Dispatcher throughput: op-status messages from RabbitMQ into PostgreSQL.
+
+Prints messages/s for
+* a bare loop on the same broker and database (kombu consume, one UPDATE per message, commit, ack);
+* ``snf-dispatcher`` (full handler: JSON, colander schema, row lock, state machine, commit, ack)
+  with batches of 1 and of N messages per transaction, with 1 and 2 worker processes;
+and the peak resident memory of one dispatcher worker.
+
+    .venv/bin/python benchmarks/dispatcher.py [--messages 5000] [--servers 1000]
+
+Uses a throw-away PostgreSQL database and a unique queue prefix; cleans up after itself.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import resource
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import kombu
+import sqlalchemy as sa
+
+from synnefo.core import messages
+from synnefo.core.app import build_core
+from synnefo.core.db.engine import make_engine
+from synnefo.core.db.models import Server
+from synnefo.testing import bus, databases
+from synnefo.testing.bus_fixtures import migrate_url
+
+T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+
+
+def stream(prefix: str, ids: list[int], count: int) -> list[messages.Message]:
+    """``count`` op-status messages, each newer than the last one for its server."""
+    return [messages.op_status(f"{prefix}{ids[i % len(ids)]}", "OP_INSTANCE_STARTUP", i + 1,
+                               "running", T0 + dt.timedelta(microseconds=i))
+            for i in range(count)]
+
+
+def publish(connection: kombu.Connection, msgs, exchange: str, key=None) -> None:
+    producer = kombu.Producer(connection.channel())
+    for m in msgs:
+        producer.publish(json.dumps(m.body).encode(), exchange=exchange,
+                         routing_key=key or m.routing_key, delivery_mode=2,
+                         content_type="application/json", content_encoding="utf-8")
+
+
+def bare_loop(db_url: str, instance_prefix: str, msgs, prefetch: int) -> float:
+    """kombu consume -> one UPDATE -> commit -> ack; returns messages/s."""
+    engine = make_engine(db_url)
+    queue = kombu.Queue(f"{bus.unique_prefix()}bare", durable=True, auto_delete=False)
+    conn = kombu.Connection(bus.RABBITMQ_URL, transport_options={"confirm_publish": True})
+    queue(conn.channel()).declare()
+    publish(conn, msgs, "", queue.name)
+    done, started = [0], [0.0]
+
+    def on_message(message):
+        body = json.loads(message.body)
+        started[0] = started[0] or time.perf_counter()
+        server_id = int(body["instance"][len(instance_prefix):])
+        with engine.begin() as db:
+            db.execute(sa.update(Server).where(Server.id == server_id)
+                       .values(backend_job_id=body["jobId"], backend_status=body["status"]))
+        message.ack()
+        done[0] += 1
+
+    with kombu.Consumer(conn, [queue], on_message=on_message, prefetch_count=prefetch):
+        while done[0] < len(msgs):
+            conn.drain_events(timeout=30)
+    elapsed = time.perf_counter() - started[0]
+    queue(conn.channel()).delete()
+    conn.release()
+    engine.dispose()
+    return len(msgs) / elapsed
+
+
+def progress(engine, ids, total: int) -> tuple[int, int]:
+    """(servers touched, servers at their last job); the last job ids are the highest ones."""
+    finished = sa.func.count().filter(Server.backend_job_id > total - len(ids))
+    query = sa.select(sa.func.count(Server.backend_job_id), finished).where(
+        Server.id.between(min(ids), max(ids)))
+    with engine.connect() as db:
+        return tuple(db.execute(query).one())
+
+
+def run_dispatcher(env: bus.BusEnv, workers: int, engine, ids, total: int):
+    """snf-dispatcher on a full queue -> (messages/s from first to last commit, peak RSS KiB).
+
+    Start-up time is excluded: the clock starts when the first server changes, and the
+    messages applied by then (at least one per touched server) are not counted.
+    """
+    script = os.path.join(os.path.dirname(sys.executable), "snf-dispatcher")
+    with open(env.ini.parent / f"dispatcher-{workers}.log", "ab") as log:
+        proc = subprocess.Popen([script, str(env.ini), "--workers", str(workers)], stdout=log,
+                                stderr=subprocess.STDOUT)
+    first = None
+    while True:
+        touched, finished = progress(engine, ids, total)
+        now = time.perf_counter()
+        if first is None and touched:
+            first = (now, touched)
+        if finished == len(ids):
+            break
+        time.sleep(0.1)
+    proc.send_signal(signal.SIGTERM)
+    proc.wait(60)
+    rate = (total - first[1]) / (now - first[0])
+    return rate, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--servers", type=int, default=1000)
+    parser.add_argument("--batch", type=int, default=50)
+    args = parser.parse_args(argv)
+    bus.check_rabbitmq()
+    db_url = migrate_url(databases.create_database("postgresql"))
+    try:
+        report(args, db_url, Path(tempfile.mkdtemp(prefix="snf-bench-")))
+    finally:
+        databases.drop_database(db_url)
+
+
+def report(args, db_url: str, tmp: Path) -> None:
+    print(f"{args.messages} op-status messages for {args.servers} servers, RabbitMQ -> PostgreSQL")
+    bare = bare_run(args, db_url, tmp)
+    print(f"{'bare loop (kombu; 1 UPDATE + commit + ack per message)':52s} {bare:7.0f} msg/s", flush=True)
+    peak = 0
+    for workers, batch in ((1, 1), (1, args.batch), (2, args.batch)):
+        rate, rss = one_run(args, db_url, tmp, workers, batch)
+        peak = max(peak, rss)
+        name = f"snf-dispatcher: {workers} worker(s), {batch} msg per commit"
+        print(f"{name:52s} {rate:7.0f} msg/s  {rate / bare:5.2f}x bare", flush=True)
+    print(f"peak RSS of one dispatcher worker: {peak / 1024:.0f} MiB")
+
+
+def deployment(db_url, tmp, name, sections=None) -> bus.BusEnv:
+    raw = bus.env_settings("rabbitmq", tmp, db_url, message_handlers="ganeti-op-status")
+    return bus.make_env("rabbitmq", tmp, raw, name, sections)
+
+
+def bare_run(args, db_url, tmp) -> float:
+    env = deployment(db_url, tmp, "bare.ini")
+    core = build_core(env.settings)
+    try:
+        ids = bus.seed_servers(core, args.servers)
+        return bare_loop(db_url, env.prefix, stream(env.prefix, ids, args.messages), 50)
+    finally:
+        core.close()
+
+
+def one_run(args, db_url, tmp, workers, batch):
+    env = deployment(db_url, tmp, f"bench-{workers}-{batch}.ini", sections={
+        "synnefo:dispatcher": {"prefetch": max(batch, 10), "batch_size": batch}})
+    core = build_core(env.settings)
+    try:
+        ids = bus.seed_servers(core, args.servers)
+        msgs = stream(env.prefix, ids, args.messages)
+        core.publisher.publish(msgs[0])  # declares the topology
+        with kombu.Connection(bus.RABBITMQ_URL, transport_options={"confirm_publish": True}) as conn:
+            publish(conn, msgs[1:], "ganeti")
+        return run_dispatcher(env, workers, core.engine, ids, args.messages)
+    finally:
+        bus.delete_topology(env.settings)
+        core.close()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Example third-party hook plugins for synnefo: ``name-policy`` and ``jsonl-audit``."""

@@ -1,0 +1,1 @@
+"""Example third-party ``select_backend`` hook for synnefo: ``static-scheduler``."""

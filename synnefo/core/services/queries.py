@@ -1,0 +1,228 @@
+"""Read-side lookups shared by the API views: what a user may see."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+from sqlalchemy.orm import joinedload, selectinload
+
+from synnefo.core.db.models import Flavor, Image, Nic, Server, ServerMetadata, User
+from synnefo.core.domain.state import OperState, Task
+from synnefo.core.errors import InvalidInput, NotFound
+
+# API status -> SQL condition on the row (api_status() is the authority; these mirror it).
+STATUS_FILTERS = {
+    "BUILD": lambda: Server.operstate == OperState.BUILD.value,
+    "ERROR": lambda: Server.operstate == OperState.ERROR.value,
+    "SHUTOFF": lambda: Server.operstate == OperState.STOPPED.value,
+    "ACTIVE": lambda: sa.and_(Server.operstate == OperState.STARTED.value, sa.or_(
+        Server.task.is_(None), Server.task.notin_([Task.REBOOTING.value, Task.REBOOTING_HARD.value]))),
+    "REBOOT": lambda: sa.and_(Server.operstate == OperState.STARTED.value,
+                              Server.task == Task.REBOOTING.value),
+    "HARD_REBOOT": lambda: sa.and_(Server.operstate == OperState.STARTED.value,
+                                   Server.task == Task.REBOOTING_HARD.value),
+    "DELETED": lambda: Server.deleted.is_(True),
+}
+
+
+@dataclass(frozen=True)
+class ServerFilter:
+    """Filters of ``GET /servers[/detail]``."""
+    name: str | None = None
+    status: str | None = None
+    changes_since: dt.datetime | None = None
+    deleted: bool | None = None
+    limit: int = 1000
+    marker: int | None = None
+
+
+def server_options(lock: bool = False):
+    # A locked read may not outer-join (PostgreSQL refuses FOR UPDATE on the nullable side).
+    flavor = selectinload(Server.flavor) if lock else joinedload(Server.flavor, innerjoin=True)
+    return (flavor, selectinload(Server.metadata_items), selectinload(Server.nics))
+
+
+def get_server(session, owner: User, server_id: int, *, include_deleted: bool = False,
+               lock: bool = False) -> Server:
+    """One of the owner's servers; NotFound for another user's or a deleted one."""
+    if not is_db_int(server_id):
+        raise NotFound(f"Instance {server_id} could not be found.")
+    query = sa.select(Server).where(Server.id == server_id, Server.owner_id == owner.id)
+    if not include_deleted:
+        query = query.where(Server.deleted.is_(False))
+    if lock:
+        query = query.with_for_update().execution_options(populate_existing=True)
+    server = session.scalars(query.options(*server_options(lock))).first()
+    if server is None:
+        raise NotFound(f"Instance {server_id} could not be found.")
+    return server
+
+
+class ServerView:
+    """A read-only server for rendering: the row's columns, its flavor, metadata and NICs.
+
+    Listings render up to 1,000 servers per request; building these from Core rows costs a
+    fraction of loading ORM objects (see ``benchmarks/api.py``). Mutations use the ORM.
+    """
+
+    def __init__(self, columns: dict, flavor, metadata_items: list, nics: list):
+        self.__dict__.update(columns)
+        self.flavor = flavor
+        self.metadata_items = metadata_items
+        self.nics = nics
+
+
+class _Plain:
+    def __init__(self, columns: dict):
+        self.__dict__.update(columns)
+
+
+class _Item:
+    __slots__ = ("key", "value")
+
+    def __init__(self, key, value):
+        self.key, self.value = key, value
+
+
+_FLAVOR_COLUMNS = [c.label(f"flavor__{c.name}") for c in Flavor.__table__.columns]
+
+
+def server_views(session, owner: User, flt: ServerFilter | None = None,
+                 server_id: int | None = None) -> list[ServerView]:
+    """The servers a listing (or a show, with ``server_id``) renders, read with Core queries."""
+    query = sa.select(Server.__table__, *_FLAVOR_COLUMNS).join(
+        Flavor.__table__, Server.flavor_id == Flavor.id)
+    if server_id is not None:
+        query = query.where(Server.id == server_id, Server.owner_id == owner.id,
+                            Server.deleted.is_(False))
+    else:
+        query = query.where(*server_conditions(session, owner, flt))
+        query = query.order_by(Server.id.desc()).limit(flt.limit)
+    rows = session.execute(query).all()
+    return _views(session, rows)
+
+
+def _views(session, rows) -> list[ServerView]:
+    ids = [row.id for row in rows]
+    metadata: dict[int, list] = {}
+    nics: dict[int, list] = {}
+    if ids:
+        for sid, key, value in session.execute(
+                sa.select(ServerMetadata.server_id, ServerMetadata.key, ServerMetadata.value)
+                .where(ServerMetadata.server_id.in_(ids)).order_by(ServerMetadata.key)):
+            metadata.setdefault(sid, []).append(_Item(key, value))
+        for nic in session.execute(sa.select(Nic.__table__).where(Nic.server_id.in_(ids))
+                                   .order_by(Nic.index)):
+            nics.setdefault(nic.server_id, []).append(nic)
+    return [_view(row, metadata.get(row.id, []), nics.get(row.id, [])) for row in rows]
+
+
+def _view(row, metadata_items: list, nics: list) -> ServerView:
+    columns, flavor = {}, {}
+    for name, value in row._mapping.items():
+        if name.startswith("flavor__"):
+            flavor[name[8:]] = value
+        else:
+            columns[name] = value
+    return ServerView(columns, _Plain(flavor), metadata_items, nics)
+
+
+def server_conditions(session, owner: User, flt: ServerFilter) -> list:
+    conds = [Server.owner_id == owner.id]
+    if flt.changes_since is not None:
+        conds.append(Server.updated >= flt.changes_since)
+    elif flt.deleted is None and flt.status != "DELETED":
+        conds.append(Server.deleted.is_(False))
+    if flt.deleted is not None:
+        conds.append(Server.deleted.is_(flt.deleted))
+    if flt.status is not None:
+        conds.append(STATUS_FILTERS[flt.status]())
+        if flt.status != "DELETED":
+            conds.append(Server.deleted.is_(False))
+    if flt.name:
+        conds.append(Server.name.like(f"%{_escape_like(flt.name)}%", escape="\\"))
+    if flt.marker is not None:
+        conds.append(Server.id < _check_marker(session, owner, flt.marker))
+    return conds
+
+
+def _escape_like(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def _check_marker(session, owner: User, marker: int) -> int:
+    found = session.scalar(sa.select(Server.id).where(Server.id == marker,
+                                                      Server.owner_id == owner.id))
+    if found is None:
+        raise InvalidInput(f"marker [{marker}] not found")
+    return marker
+
+
+def flavor_query(owner: User, is_public: bool | None):
+    query = sa.select(Flavor).order_by(Flavor.id)
+    if not owner.is_admin or is_public is True:
+        return query.where(Flavor.public.is_(True))
+    if is_public is False:
+        return query.where(Flavor.public.is_(False))
+    return query
+
+
+def list_flavors(session, owner: User, *, is_public: bool | None = True, min_ram: int = 0,
+                 min_disk: int = 0, limit: int = 1000, marker: int | None = None) -> list[Flavor]:
+    query = flavor_query(owner, is_public).where(Flavor.ram_mib >= min_ram,
+                                                 Flavor.disk_gib >= min_disk)
+    if marker is not None:
+        if session.get(Flavor, marker) is None:
+            raise InvalidInput(f"marker [{marker}] not found")
+        query = query.where(Flavor.id > marker)
+    return list(session.scalars(query.limit(limit)))
+
+
+def get_flavor(session, owner: User, flavor_id) -> Flavor:
+    flavor = session.get(Flavor, int(flavor_id)) if is_db_int(flavor_id) else None
+    if flavor is None or not (flavor.public or owner.is_admin):
+        raise NotFound(f"Flavor {flavor_id} could not be found.")
+    return flavor
+
+
+def image_visibility(owner: User):
+    return sa.or_(Image.public.is_(True), Image.owner_id == owner.id)
+
+
+def list_images(session, owner: User, *, name: str | None = None, ids=None,
+                limit: int = 1000, marker: str | None = None) -> list[Image]:
+    query = sa.select(Image).where(image_visibility(owner)).order_by(Image.created.desc(), Image.id)
+    if name is not None:
+        query = query.where(Image.name == name)
+    if ids is not None:
+        query = query.where(Image.id.in_(list(ids)))
+    if marker is not None:
+        query = _after_image_marker(session, owner, query, marker)
+    return list(session.scalars(query.options(selectinload(Image.metadata_items)).limit(limit)))
+
+
+def _after_image_marker(session, owner: User, query, marker: str):
+    image = session.scalar(sa.select(Image).where(Image.id == marker, image_visibility(owner)))
+    if image is None:
+        raise InvalidInput(f"marker [{marker}] not found")
+    return query.where(sa.or_(Image.created < image.created,
+                              sa.and_(Image.created == image.created, Image.id > image.id)))
+
+
+def get_image(session, owner: User, image_id: str) -> Image:
+    image = session.scalar(sa.select(Image).where(Image.id == str(image_id), image_visibility(owner))
+                           .options(selectinload(Image.metadata_items)))
+    if image is None:
+        raise NotFound(f"Image {image_id} could not be found.")
+    return image
+
+
+MAX_DB_INT = 2 ** 31 - 1
+
+
+def is_db_int(value) -> bool:
+    """True for an int (or a string of digits) that fits an INTEGER column."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_DB_INT

@@ -1,0 +1,115 @@
+"""The thin kombu adapter: deliveries in, ``dispatch_batch`` outcomes out as acks and moves.
+
+Nothing is acked before its transaction committed. A lost connection drops the uncommitted
+batch (the broker redelivers it) and kombu's ``ConsumerMixin`` reconnects with back-off; a
+batch committed but not yet acked is redelivered too, and its handlers then find it stale.
+"""
+from __future__ import annotations
+
+import functools
+import logging
+import time
+
+import kombu
+from kombu.mixins import ConsumerMixin
+
+from synnefo.daemons.dispatcher.dispatch import Action, dispatch_batch
+from synnefo.daemons.dispatcher.options import DispatcherOptions
+from synnefo.messaging import entities, transfer
+from synnefo.messaging import headers as hdr
+from synnefo.messaging.topology import QueueSpec, Topology
+
+log = logging.getLogger(__name__)
+
+
+class DispatcherConsumer(ConsumerMixin):
+    def __init__(self, core, connection: kombu.Connection, topology: Topology,
+                 options: DispatcherOptions):
+        self.core = core
+        self.connection = connection
+        self.topology = topology
+        self.options = options
+        self.pending: list[tuple[QueueSpec, kombu.Message]] = []
+        self.busy = False
+        self.consuming = False
+        self._delivered = False
+        self._producer: kombu.Producer | None = None
+
+    # -- kombu ConsumerMixin hooks --
+    def get_consumers(self, Consumer, channel):
+        entities.declare_all(channel, self.topology)
+        self._producer = kombu.Producer(channel)
+        self.pending = []
+        return [Consumer(queues=[entities.work_queue(self.topology, spec)],
+                         on_message=functools.partial(self.on_message, spec),
+                         prefetch_count=self.options.prefetch)
+                for spec in self.topology.queues]
+
+    def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self.consuming = True
+        log.info("consuming from %s on %s", ", ".join(q.name for q in self.topology.queues),
+                 connection.as_uri())
+
+    def on_consume_end(self, connection, channel):
+        # Stopping: the consumers are cancelled but the channel is still open, so whatever was
+        # delivered meanwhile is applied and acked rather than handed back.
+        self.flush()
+        self.consuming = False
+
+    def on_connection_error(self, exc, interval):
+        self.consuming = False
+        log.error("broker %s unreachable (%s); retrying in %.0fs", self.connection.as_uri(),
+                  exc, interval)
+
+    def on_connection_revived(self):
+        log.info("connected to broker %s", self.connection.as_uri())
+
+    def on_iteration(self):
+        if self.pending and not self._delivered:
+            self.flush()
+        self._delivered = False
+
+    # -- our part --
+    def on_message(self, spec: QueueSpec, message: kombu.Message) -> None:
+        self.pending.append((spec, message))
+        self._delivered = True
+        if len(self.pending) >= self.options.batch_size and not self.busy:
+            self.flush()
+
+    def flush(self) -> None:
+        """Apply the pending messages in one transaction, then settle each with the broker."""
+        while self.pending and not self.busy:
+            batch, self.pending = self.pending[:self.options.batch_size], self.pending[self.options.batch_size:]
+            self.busy = True
+            try:
+                outcomes = dispatch_batch(self.core, [(m.body, m.headers) for _, m in batch],
+                                          self.options.max_retries)
+                self._settle(list(zip(batch, outcomes)))
+            finally:
+                self.busy = False
+
+    def _settle(self, settled) -> None:
+        retry = []
+        for (spec, message), outcome in settled:
+            if outcome.action == Action.ACK:
+                message.ack()
+            elif outcome.action == Action.DEAD_LETTER:
+                log.error("dead-lettering a message from %s to %s: %s", spec.name,
+                          spec.dead_letter, outcome.reason)
+                transfer.dead_letter(self._producer, message, spec.name, outcome.reason)
+            else:
+                retry.append((spec, message))
+        if retry:
+            self._back_off(max(hdr.retries(m.headers) for _, m in retry))
+            for spec, message in retry:
+                transfer.requeue(self._producer, message, spec.name)
+
+    def _back_off(self, retries: int) -> None:
+        delay = min(self.options.retry_delay * 2 ** retries, self.options.retry_delay_max)
+        log.info("backing off %.1fs before requeueing", delay)
+        deadline = time.monotonic() + delay
+        while not self.should_stop and time.monotonic() < deadline:
+            time.sleep(min(0.2, max(0.0, deadline - time.monotonic())))
+
+    def stop(self) -> None:
+        self.should_stop = True

@@ -1,0 +1,125 @@
+"""Install snf-ganeti-hook into Ganeti's hooks directory (``snf-manage ganeti-hooks install``).
+
+A small executable wrapper is written into each ``instance-<op>-post.d`` directory. The wrapper
+pins the absolute path of the ``snf-ganeti-hook`` script (Ganeti runs hooks with a bare
+``PATH``) and, when given, the ``.ini`` in ``SYNNEFO_CONFIG``. Ganeti only runs files whose
+name matches ``^[a-zA-Z0-9_-]+$`` and that are executable; anything else is silently skipped,
+so a bad name is refused here.
+"""
+from __future__ import annotations
+
+import os
+import re
+import shlex
+import shutil
+import sys
+
+from synnefo.core.errors import ConfigurationError
+from synnefo.daemons.ganeti_hook import HOOK_PATHS
+
+DEFAULT_HOOKS_DIR = "/etc/ganeti/hooks"
+DEFAULT_LINK_NAME = "50-snf-ganeti-hook"
+GANETI_HOOK_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
+MARKER = "# installed by snf-manage ganeti-hooks install"
+
+
+def hook_dirs(hooks_dir: str) -> list[str]:
+    return [os.path.join(hooks_dir, f"{path}-post.d") for path in HOOK_PATHS]
+
+
+def default_hook_script() -> str:
+    """The ``snf-ganeti-hook`` script next to this Python (a venv's bin/), else on PATH."""
+    beside = os.path.join(os.path.dirname(sys.executable), "snf-ganeti-hook")
+    if os.access(beside, os.X_OK):
+        return beside
+    found = shutil.which("snf-ganeti-hook")
+    if not found:
+        raise ConfigurationError("snf-ganeti-hook is not installed (no script beside "
+                                 f"{sys.executable} nor on PATH); pass --hook-script")
+    return found
+
+
+def wrapper_text(hook_script: str, config: str | None) -> str:
+    env = f"SYNNEFO_CONFIG={shlex.quote(os.path.abspath(config))} " if config else ""
+    return f"#!/bin/sh\n{MARKER}\n{env}exec {shlex.quote(hook_script)} \"$@\"\n"
+
+
+def install(hooks_dir: str = DEFAULT_HOOKS_DIR, link_name: str = DEFAULT_LINK_NAME, *,
+            hook_script: str | None = None, config: str | None = None,
+            force: bool = False) -> list[str]:
+    """Write the wrapper into every handled ``*-post.d`` dir; returns the paths written.
+
+    Idempotent. A foreign file with the same name is kept unless ``force``."""
+    if not GANETI_HOOK_NAME.match(link_name):
+        raise ConfigurationError(f"hook name {link_name!r} would be ignored by Ganeti: it must "
+                                 "match ^[a-zA-Z0-9_-]+$ (no dots)")
+    text = wrapper_text(os.path.abspath(hook_script or default_hook_script()), config)
+    targets = [os.path.join(directory, link_name) for directory in hook_dirs(hooks_dir)]
+    for target in targets:
+        if not force and _is_foreign(target):
+            raise ConfigurationError(f"{target} exists and was not installed by synnefo "
+                                     "(use --force to replace it)")
+    for target in targets:
+        _write_executable(target, text)
+    return targets
+
+
+def uninstall(hooks_dir: str = DEFAULT_HOOKS_DIR, link_name: str = DEFAULT_LINK_NAME) -> list[str]:
+    """Remove the wrappers this module installed; returns the paths removed."""
+    removed = []
+    for directory in hook_dirs(hooks_dir):
+        target = os.path.join(directory, link_name)
+        if os.path.lexists(target) and not _is_foreign(target):
+            os.unlink(target)
+            removed.append(target)
+    return removed
+
+
+def _is_foreign(path: str) -> bool:
+    if not os.path.lexists(path):
+        return False
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            return MARKER not in fh.read(4096)
+    except OSError:
+        return True
+
+
+def _write_executable(path: str, text: str) -> None:
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    temp = f"{path}.tmp{os.getpid()}"
+    with open(temp, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(temp, 0o755)
+    os.replace(temp, path)
+
+
+def register(subparsers) -> None:
+    """``snf-manage ganeti-hooks install|uninstall`` (add this module to COMMAND_MODULES)."""
+    parser = subparsers.add_parser("ganeti-hooks", help="install snf-ganeti-hook into Ganeti")
+    actions = parser.add_subparsers(dest="hooks_action", required=True)
+    add = actions.add_parser("install", help="write the hook into instance-*-post.d")
+    add.add_argument("--hooks-dir", default=DEFAULT_HOOKS_DIR)
+    add.add_argument("--name", default=DEFAULT_LINK_NAME)
+    add.add_argument("--hook-script", help="path of snf-ganeti-hook (default: found next to "
+                                           "this Python or on PATH)")
+    add.add_argument("--force", action="store_true", help="replace a foreign file")
+    add.set_defaults(func=_install_command)
+    remove = actions.add_parser("uninstall", help="remove the hook")
+    remove.add_argument("--hooks-dir", default=DEFAULT_HOOKS_DIR)
+    remove.add_argument("--name", default=DEFAULT_LINK_NAME)
+    remove.set_defaults(func=_uninstall_command)
+
+
+def _install_command(args, ctx) -> int:
+    config = ctx.uri.split("#")[0] if os.path.exists(ctx.uri.split("#")[0]) else None
+    for path in install(args.hooks_dir, args.name, hook_script=args.hook_script,
+                        config=config, force=args.force):
+        print(f"installed {path}")
+    return 0
+
+
+def _uninstall_command(args, ctx) -> int:
+    for path in uninstall(args.hooks_dir, args.name):
+        print(f"removed {path}")
+    return 0

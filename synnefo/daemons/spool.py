@@ -1,0 +1,171 @@
+"""A durable local spool for messages the broker could not take, and a publisher that uses it.
+
+The spool is one SQLite file shared by snf-ganeti-eventd and snf-ganeti-hook (several processes
+may append at once; SQLite serialises them). Messages leave it strictly in the order they
+entered, and only after the broker confirmed them, so nothing is lost across a broker outage or
+a restart. A crash between the broker's confirm and the delete may send one message twice:
+delivery is at least once, and the consumers are idempotent (they order by ``event_time``).
+Only one process replays at a time (an ``flock`` on ``<spool>.lock``).
+"""
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import json
+import logging
+import os
+import sqlite3
+import time
+from typing import Callable, Iterator
+
+from synnefo.core.contracts.bus import Message, Publisher
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """CREATE TABLE IF NOT EXISTS messages (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    exchange TEXT NOT NULL,
+    routing_key TEXT NOT NULL,
+    body TEXT NOT NULL,
+    headers TEXT NOT NULL,
+    spooled_at REAL NOT NULL)"""
+
+
+class Spool:
+    """A FIFO of ``Message``s in a SQLite file; ids grow strictly, so order is insertion order."""
+
+    def __init__(self, path: str, *, busy_timeout: float = 5.0):
+        self.path = os.path.abspath(path)
+        os.makedirs(os.path.dirname(self.path), mode=0o750, exist_ok=True)
+        self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
+                                   check_same_thread=False)  # one user at a time
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.execute(_SCHEMA)
+
+    def append(self, message: Message) -> int:
+        cursor = self._db.execute(
+            "INSERT INTO messages (exchange, routing_key, body, headers, spooled_at)"
+            " VALUES (?, ?, ?, ?, ?)",
+            (message.exchange, message.routing_key, json.dumps(message.body),
+             json.dumps(dict(message.headers)), time.time()))
+        return cursor.lastrowid
+
+    def peek(self, limit: int = 100) -> list[tuple[int, Message]]:
+        """The oldest ``limit`` messages with their spool ids, oldest first."""
+        rows = self._db.execute(
+            "SELECT id, exchange, routing_key, body, headers FROM messages ORDER BY id LIMIT ?",
+            (limit,)).fetchall()
+        return [(row[0], Message(routing_key=row[2], body=json.loads(row[3]), exchange=row[1],
+                                 headers=json.loads(row[4]))) for row in rows]
+
+    def remove(self, spool_id: int) -> None:
+        self._db.execute("DELETE FROM messages WHERE id = ?", (spool_id,))
+
+    def __len__(self) -> int:
+        return self._db.execute("SELECT count(*) FROM messages").fetchone()[0]
+
+    def is_empty(self) -> bool:
+        return self._db.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is None
+
+    @contextlib.contextmanager
+    def replay_lock(self) -> Iterator[bool]:
+        """Yields True if this process may replay now (no other process is replaying)."""
+        with open(self.path + ".lock", "a+") as handle:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                yield False
+                return
+            try:
+                yield True
+            finally:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class SpoolingPublisher(Publisher):
+    """Wraps any ``Publisher``: on failure the message is spooled, and later ones queue behind it.
+
+    While the spool holds anything, new messages are appended (never sent ahead of older ones)
+    and a replay is attempted; after a failure nothing touches the broker for
+    ``retry_interval`` seconds, so an outage costs one timeout per interval, not one per message.
+    """
+
+    def __init__(self, inner: Publisher, spool: Spool, *, retry_interval: float = 5.0,
+                 clock: Callable[[], float] = time.monotonic):
+        self.inner = inner
+        self.spool = spool
+        self._retry_interval = retry_interval
+        self._clock = clock
+        self._next_try = 0.0
+
+    def publish(self, message: Message) -> None:
+        """Publish now if possible, else spool; never raises for a broker problem."""
+        if self.spool.is_empty() and self._may_try():
+            try:
+                self.inner.publish(message)
+                return
+            except Exception as exc:  # noqa: BLE001 - any broker failure means: spool it
+                self._failed(exc)
+        self._spool(message)
+        self.flush()
+
+    def publish_durably(self, message: Message, deadline: float | None = None) -> None:
+        """Spool first, then replay until ``deadline`` (for callers that may be killed anytime)."""
+        self._spool(message)
+        self._next_try = 0.0
+        self.flush(deadline)
+
+    def flush(self, deadline: float | None = None) -> int:
+        """Replay in order until empty, a failure or ``deadline``; returns the count sent."""
+        if not self._may_try() or self.spool.is_empty():
+            return 0
+        with self.spool.replay_lock() as mine:
+            return self._replay(deadline) if mine else 0
+
+    def _replay(self, deadline: float | None) -> int:
+        sent = 0
+        while deadline is None or self._clock() < deadline:
+            batch = self.spool.peek()
+            if not batch:
+                break
+            for spool_id, message in batch:
+                if not self._send_spooled(spool_id, message):
+                    return sent
+                sent += 1
+        if sent:
+            log.info("replayed %d spooled message(s) from %s", sent, self.spool.path)
+        return sent
+
+    def _send_spooled(self, spool_id: int, message: Message) -> bool:
+        try:
+            self.inner.publish(message)
+        except Exception as exc:  # noqa: BLE001 - stays in the spool for the next attempt
+            self._failed(exc)
+            return False
+        self.spool.remove(spool_id)
+        return True
+
+    def _spool(self, message: Message) -> None:
+        spool_id = self.spool.append(message)
+        log.info("spooled %s %s (spool id %d) in %s", message.routing_key,
+                 message.body.get("instance"), spool_id, self.spool.path)
+
+    def _may_try(self) -> bool:
+        return self._clock() >= self._next_try
+
+    def _failed(self, exc: Exception) -> None:
+        self._next_try = self._clock() + self._retry_interval
+        log.error("broker unavailable (%s: %s); spooling to %s, retry in %.0fs",
+                  type(exc).__name__, exc, self.spool.path, self._retry_interval)
+
+    @property
+    def pending(self) -> int:
+        return len(self.spool)
+
+    def close(self) -> None:
+        self.inner.close()
+        self.spool.close()

@@ -1,0 +1,32 @@
+"""Opening a kombu connection to the configured broker (RabbitMQ or the embedded one)."""
+from __future__ import annotations
+
+import kombu
+
+from synnefo.core.db.engine import normalize_url
+from synnefo.core.settings import Settings
+
+EMBEDDED_SCHEMES = ("sqla+", "sqlalchemy+")
+
+
+def is_embedded(url: str) -> bool:
+    return url.startswith(EMBEDDED_SCHEMES)
+
+
+def embedded_db_url(url: str, here: str) -> str:
+    """``sqla+sqlite:///broker.sqlite`` -> an SQLAlchemy URL, relative paths resolved against ``here``."""
+    inner = url.split("+", 1)[1]
+    return normalize_url(inner, here).render_as_string(hide_password=False)
+
+
+def connect(settings: Settings) -> kombu.Connection:
+    """A (lazy) connection; RabbitMQ channels use publisher confirms."""
+    url = settings.amqp_url
+    if is_embedded(url):
+        from synnefo.messaging import embedded
+        return kombu.Connection(embedded_db_url(url, settings.here), transport=embedded.Transport)
+    return kombu.Connection(url, transport_options={"confirm_publish": True}, heartbeat=30)
+
+
+def is_rabbitmq(connection: kombu.Connection) -> bool:
+    return connection.transport.driver_type == "amqp"

@@ -1,0 +1,117 @@
+"""Per-request helpers: the unit of work, the authenticated user, the microversion.
+
+These are the only functions that know about ``request``; views pass plain values on to the
+services. The unit of work is opened on first use and committed by ``uow_tween`` if the
+response is a success, rolled back otherwise.
+"""
+from __future__ import annotations
+
+import json
+import uuid
+
+from synnefo.core.errors import Unauthorized
+from synnefo.core.services import accounts
+from synnefo.web import microversions
+from synnefo.web.faults import HTTPFault
+
+TOKEN_HEADER = "X-Auth-Token"
+LEGACY_API = "v2.0"
+
+
+def includeme(config):
+    config.add_request_method(_uow, "uow", reify=True)
+    config.add_request_method(_user, "user", reify=True)
+    config.add_request_method(_microversion, "microversion", reify=True)
+    config.add_request_method(api_base, "api_base", reify=True)
+    config.add_request_method(json_body_of, "payload", reify=True)
+    config.add_tween("synnefo.web.context.uow_tween_factory")
+    config.add_subscriber(_echo_microversion, "pyramid.events.NewResponse")
+    config.add_subscriber(_request_id, "pyramid.events.NewResponse")
+
+
+def _uow(request):
+    uow = request.registry.core.uow().__enter__()
+    request.environ["synnefo.uow"] = uow
+    return uow
+
+
+def uow_tween_factory(handler, registry):
+    def uow_tween(request):
+        try:
+            response = handler(request)
+        except BaseException:
+            _finish(request, ok=False)
+            raise
+        _finish(request, ok=response.status_code < 400)
+        return response
+    return uow_tween
+
+
+def _finish(request, ok: bool) -> None:
+    uow = request.environ.pop("synnefo.uow", None)
+    if uow is None:
+        return
+    try:
+        uow.commit() if ok else uow.rollback()
+    finally:
+        uow.session.close()
+
+
+def _user(request):
+    token = request.headers.get(TOKEN_HEADER)
+    user = accounts.authenticate_token(request.uow.session, token) if token else None
+    if user is None:
+        raise Unauthorized("The request you have made requires authentication.")
+    return user
+
+
+def is_compute(request) -> bool:
+    return bool(request.matchdict) and "api" in request.matchdict
+
+
+def _microversion(request) -> microversions.Version:
+    if request.matchdict and request.matchdict.get("api", "").endswith(LEGACY_API):
+        return microversions.MIN
+    return microversions.parse(microversions.requested(request.headers))
+
+
+def _echo_microversion(event) -> None:
+    request = event.request
+    if not is_compute(request) or request.matchdict["api"].endswith(LEGACY_API):
+        return
+    try:
+        version = request.microversion
+    except HTTPFault:
+        return
+    microversions.echo(event.response, version)
+
+
+def _request_id(event) -> None:
+    """Nova's request id headers (clients log them; operators grep the API log for them)."""
+    request_id = f"req-{uuid.uuid4()}"
+    event.response.headers["x-openstack-request-id"] = request_id
+    if is_compute(event.request):
+        event.response.headers["x-compute-request-id"] = request_id
+
+
+def api_base(request) -> str:
+    """The compute endpoint the client used (``.../compute/v2.1`` or ``.../v2.1``)."""
+    api = (request.matchdict or {}).get("api", "compute/v2.1")
+    return f"{request.application_url}/{api}"
+
+
+def json_body_of(request):
+    """The parsed JSON body; 400 for a missing or malformed one."""
+    if not request.body:
+        raise HTTPFault(400, "The request body is empty; a JSON object is required.")
+    try:
+        body = json.loads(request.body)
+    except (ValueError, UnicodeDecodeError):
+        raise HTTPFault(400, "Malformed request body: it is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise HTTPFault(400, "Malformed request body: a JSON object is required.")
+    return body
+
+
+def at_least(request, minor: int) -> bool:
+    return request.microversion >= microversions.Version(2, minor)

@@ -1,0 +1,202 @@
+"""JSON shapes of servers, flavors and images, by microversion.
+
+Each function returns exactly the fields of the requested microversion (Tempest's schemas
+reject extra ones). ``Api`` carries what every shape needs: base URLs, version, the caller.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import re
+from dataclasses import dataclass
+
+from synnefo.core.db.models import Flavor, Image, Server
+from synnefo.core.domain.state import ApiStatus, api_status
+from synnefo.core.services.metadata import as_dict
+from synnefo.core.services.notifications import server_state
+from synnefo.core.timeutil import as_utc, isoformat
+from synnefo.web.microversions import Version
+
+POWER_STATE = {"STARTED": 1, "STOPPED": 4}
+PROGRESS_STATUSES = ("ACTIVE", "BUILD")   # Nova shows progress in these only
+VM_STATE = {"BUILD": "building", "STARTED": "active", "STOPPED": "stopped", "ERROR": "error",
+            "DESTROYED": "deleted"}
+
+
+@dataclass(frozen=True)
+class Api:
+    base: str          # e.g. http://host/compute/v2.1
+    root: str          # e.g. http://host/compute (bookmark links)
+    version: Version
+    project_id: str
+
+    def at_least(self, minor: int) -> bool:
+        return self.version.minor >= minor   # the major version is always 2
+
+    def links(self, collection: str, item_id) -> list[dict]:
+        return [{"rel": "self", "href": f"{self.base}/{collection}/{item_id}"},
+                {"rel": "bookmark", "href": f"{self.root}/{collection}/{item_id}"}]
+
+
+def micro_iso(value: dt.datetime | None) -> str | None:
+    """Nova's launched_at/fault timestamps: microseconds, no zone."""
+    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
+
+
+def server_brief(api: Api, server: Server) -> dict:
+    return {"id": str(server.id), "name": server.name, "links": api.links("servers", server.id)}
+
+
+def server_detail(api: Api, server: Server, *, show: bool = False) -> dict:
+    state = server_state(server)
+    status = api_status(state).value
+    body = {
+        "id": str(server.id), "name": server.name, "status": status,
+        "tenant_id": api.project_id, "user_id": str(server.owner_id),
+        "metadata": as_dict(server), "hostId": _host_id(api, server),
+        "image": _image_ref(api, server), "flavor": _flavor_ref(api, server.flavor),
+        "created": isoformat(server.created), "updated": isoformat(server.updated),
+        "addresses": addresses(server), "accessIPv4": "", "accessIPv6": "",
+        "links": api.links("servers", server.id), "OS-DCF:diskConfig": "MANUAL",
+        "OS-EXT-AZ:availability_zone": "nova", "config_drive": "", "key_name": None,
+        "OS-SRV-USG:launched_at": None if server.operstate == "BUILD" else micro_iso(server.created),
+        "OS-SRV-USG:terminated_at": micro_iso(server.deleted_at),
+        "OS-EXT-STS:task_state": _task_state(server),
+        "OS-EXT-STS:vm_state": "deleted" if server.deleted else VM_STATE.get(server.operstate),
+        "OS-EXT-STS:power_state": POWER_STATE.get(server.operstate, 0),
+        "os-extended-volumes:volumes_attached": [],
+        "security_groups": [{"name": "default"}],
+    }
+    if status in PROGRESS_STATUSES:
+        body["progress"] = 100 if status == ApiStatus.ACTIVE.value else server.build_progress
+    if status in (ApiStatus.ERROR.value, ApiStatus.DELETED.value) and server.fault_message:
+        body["fault"] = {"code": 500, "message": server.fault_message,
+                         "created": isoformat(server.updated)}
+    _versioned_server_fields(api, server, body, show)
+    return body
+
+
+def _versioned_server_fields(api: Api, server: Server, body: dict, show: bool) -> None:
+    if api.at_least(9):
+        body["locked"] = False
+    if api.at_least(19):
+        body["description"] = None
+    if api.at_least(26):
+        body["tags"] = []
+    if api.at_least(63):
+        body["trusted_image_certificates"] = None
+    if api.at_least(71) and show:
+        body["server_groups"] = []
+    if api.at_least(73):
+        body["locked_reason"] = None
+    if api.at_least(90):
+        body["OS-EXT-SRV-ATTR:hostname"] = hostname(server.name)
+    if api.at_least(96):
+        body["pinned_availability_zone"] = None
+
+
+def hostname(name: str) -> str:
+    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63] or "server"
+
+
+def _task_state(server: Server) -> str | None:
+    if server.deleted:
+        return None
+    if server.operstate == "BUILD":
+        return server.task or "spawning"
+    return server.task
+
+
+def _host_id(api: Api, server: Server) -> str:
+    if server.backend_id is None:
+        return ""
+    return _host_hash(api.project_id, server.backend_id)
+
+
+@functools.lru_cache(maxsize=1024)
+def _host_hash(project_id: str, backend_id: int) -> str:
+    """Nova's hostId: opaque, stable per (project, host); here the host is the backend."""
+    return hashlib.sha224(f"{project_id}backend-{backend_id}".encode()).hexdigest()
+
+
+def _image_ref(api: Api, server: Server):
+    if server.image_id is None:
+        return ""
+    return {"id": server.image_id, "links": [
+        {"rel": "bookmark", "href": f"{api.root}/images/{server.image_id}"}]}
+
+
+def _flavor_ref(api: Api, flavor: Flavor) -> dict:
+    if api.at_least(47):
+        return {"vcpus": flavor.vcpus, "ram": flavor.ram_mib, "disk": flavor.disk_gib,
+                "ephemeral": 0, "swap": 0, "original_name": flavor.name, "extra_specs": {}}
+    return {"id": str(flavor.id), "links": [
+        {"rel": "bookmark", "href": f"{api.root}/flavors/{flavor.id}"}]}
+
+
+def addresses(server: Server) -> dict:
+    result: dict[str, list] = {}
+    for nic in server.nics:
+        entries = result.setdefault(nic.network or nic.link or "public", [])
+        for version, addr in ((4, nic.ipv4), (6, nic.ipv6)):
+            if addr:
+                entries.append({"version": version, "addr": addr, "OS-EXT-IPS:type": "fixed",
+                                "OS-EXT-IPS-MAC:mac_addr": nic.mac})
+    return result
+
+
+def created_server(api: Api, server: Server, password: str) -> dict:
+    return {"id": str(server.id), "links": api.links("servers", server.id),
+            "OS-DCF:diskConfig": "MANUAL", "security_groups": [{"name": "default"}],
+            "adminPass": password}
+
+
+def flavor_brief(api: Api, flavor: Flavor) -> dict:
+    body = {"id": str(flavor.id), "name": flavor.name, "links": api.links("flavors", flavor.id)}
+    if api.at_least(55):
+        body["description"] = None
+    return body
+
+
+def flavor_detail(api: Api, flavor: Flavor) -> dict:
+    body = flavor_brief(api, flavor)
+    body.update({"ram": flavor.ram_mib, "disk": flavor.disk_gib, "vcpus": flavor.vcpus,
+                 "OS-FLV-EXT-DATA:ephemeral": 0, "OS-FLV-DISABLED:disabled": False,
+                 "swap": 0 if api.at_least(75) else "", "rxtx_factor": 1.0,
+                 "os-flavor-access:is_public": flavor.public})
+    if api.at_least(61):
+        body["extra_specs"] = {}
+    return body
+
+
+def image_brief(api: Api, image: Image) -> dict:
+    return {"id": image.id, "name": image.name, "links": api.links("images", image.id)}
+
+
+def image_detail(api: Api, image: Image) -> dict:
+    body = image_brief(api, image)
+    body.update({"status": image.status, "progress": 100 if image.status == "ACTIVE" else 0,
+                 "minDisk": image.min_disk_gib, "minRam": image.min_ram_mib,
+                 "created": isoformat(image.created), "updated": isoformat(image.updated),
+                 "metadata": {m.key: m.value for m in image.metadata_items},
+                 "OS-EXT-IMG-SIZE:size": image.size_bytes or 0})
+    return body
+
+
+def glance_image(base: str, image: Image) -> dict:
+    """An image as Glance v2 shows it (``base`` is ``http://host/image``)."""
+    props = {m.key: m.value for m in image.metadata_items}
+    body = {"id": image.id, "name": image.name, "status": image.status.lower(),
+            "visibility": "public" if image.public else "private",
+            "owner": str(image.owner_id) if image.owner_id else None, "protected": False,
+            "os_hidden": False, "disk_format": "raw" if image.format == "diskdump" else image.format,
+            "container_format": "bare", "min_disk": image.min_disk_gib,
+            "min_ram": image.min_ram_mib, "size": image.size_bytes, "virtual_size": None,
+            "checksum": None, "os_hash_algo": None, "os_hash_value": None, "tags": [],
+            "created_at": isoformat(image.created), "updated_at": isoformat(image.updated),
+            "self": f"/v2/images/{image.id}", "file": f"/v2/images/{image.id}/file",
+            "schema": "/v2/schemas/image"}
+    for key, value in props.items():
+        body.setdefault(key, value)
+    return body

@@ -1,0 +1,242 @@
+"""Colander schemas for every request body and query string of the API.
+
+Unknown keys are ignored (clients send many optional Nova fields we have no use for); known
+keys are checked for type and range. ``load(schema, data)`` raises ``colander.Invalid``, which
+``web.faults`` answers with 400 badRequest.
+"""
+from __future__ import annotations
+
+import datetime as dt
+
+import colander
+
+from synnefo.core.timeutil import UTC
+
+SERVER_STATUSES = ("BUILD", "ACTIVE", "SHUTOFF", "REBOOT", "HARD_REBOOT", "ERROR", "DELETED")
+TRUE = ("true", "1", "yes", "on", "t", "y")
+FALSE = ("false", "0", "no", "off", "f", "n")
+
+
+def load(schema: colander.SchemaNode, data):
+    return schema.deserialize(data)
+
+
+def query_dict(request) -> dict[str, str]:
+    """The query string with the last value of repeated parameters."""
+    return {key: request.GET.getall(key)[-1] for key in request.GET}
+
+
+class StrictString(colander.String):
+    """A JSON string (numbers are not silently turned into strings; "" stays "")."""
+
+    def __init__(self, allow_empty=True, **kw):
+        super().__init__(allow_empty=allow_empty, **kw)
+
+    def deserialize(self, node, cstruct):
+        if cstruct is not colander.null and not isinstance(cstruct, str):
+            raise colander.Invalid(node, f"{cstruct!r} is not a string")
+        return super().deserialize(node, cstruct)
+
+
+class IdRef(colander.SchemaType):
+    """An id given as an integer, a string, or a link whose last path segment is the id."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        if isinstance(cstruct, bool) or not isinstance(cstruct, (int, str)):
+            raise colander.Invalid(node, f"{cstruct!r} is not an id")
+        value = str(cstruct).strip().rstrip("/").rsplit("/", 1)[-1]
+        return value
+
+
+class Networks(colander.SchemaType):
+    """``"auto"``, ``"none"`` or a list of ``{"uuid"|"port"|"fixed_ip": ...}`` objects."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        if cstruct in ("auto", "none"):
+            return cstruct
+        if isinstance(cstruct, list) and all(isinstance(n, dict) for n in cstruct):
+            return [{k: str(v) for k, v in n.items() if isinstance(v, (str, int))}
+                    for n in cstruct]
+        raise colander.Invalid(node, 'must be "auto", "none" or a list of network objects')
+
+
+class AnyMapping(colander.SchemaType):
+    """A JSON object, checked in detail by the service (e.g. metadata limits)."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return colander.null
+        if not isinstance(cstruct, dict):
+            raise colander.Invalid(node, "must be an object")
+        return cstruct
+
+
+class LooseBool(colander.SchemaType):
+    """Query-string booleans: true/false/1/0/yes/no, any case."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null or cstruct == "":
+            return colander.null
+        if isinstance(cstruct, bool):
+            return cstruct
+        text = str(cstruct).strip().lower()
+        if text in TRUE:
+            return True
+        if text in FALSE:
+            return False
+        raise colander.Invalid(node, f"{cstruct!r} is not a boolean")
+
+
+class PublicFilter(colander.SchemaType):
+    """``is_public``: true/false, or none/all for every flavor."""
+
+    def deserialize(self, node, cstruct):
+        if cstruct is colander.null:
+            return True
+        text = str(cstruct).strip().lower()
+        if text in ("none", "all"):
+            return None
+        try:
+            return LooseBool().deserialize(node, text)
+        except colander.Invalid:
+            raise colander.Invalid(node, f"Invalid is_public filter [{cstruct}]") from None
+
+
+class UpperString(colander.String):
+    def deserialize(self, node, cstruct):
+        value = super().deserialize(node, cstruct)
+        return value.upper() if isinstance(value, str) else value
+
+
+def _node(typ, name, missing=colander.drop, validator=None):
+    return colander.SchemaNode(typ, name=name, missing=missing, validator=validator)
+
+
+NAME = colander.Length(min=1, max=255)
+ID_RANGE = colander.Range(min=1, max=2 ** 31 - 1)
+
+
+def _name_validator(node, value):
+    NAME(node, value)
+    if value.strip() == "":
+        raise colander.Invalid(node, "name must not be blank")
+
+
+class BlockDevice(colander.MappingSchema):
+    uuid = _node(StrictString(), "uuid")
+    source_type = _node(StrictString(), "source_type")
+    destination_type = _node(StrictString(), "destination_type")
+    boot_index = _node(colander.Int(), "boot_index")
+
+
+class ServerCreateBody(colander.MappingSchema):
+    name = _node(StrictString(), "name", colander.required, _name_validator)
+    imageRef = _node(IdRef(), "imageRef", "")
+    flavorRef = _node(IdRef(), "flavorRef", colander.required)
+    metadata = _node(AnyMapping(), "metadata", {})
+    networks = _node(Networks(), "networks")
+    min_count = _node(colander.Int(), "min_count", 1, colander.Range(min=1, max=100))
+    max_count = _node(colander.Int(), "max_count", colander.drop, colander.Range(min=1, max=100))
+    block_device_mapping_v2 = colander.SchemaNode(colander.Sequence(), BlockDevice(),
+                                                  name="block_device_mapping_v2", missing=[])
+
+
+class ServerCreate(colander.MappingSchema):
+    server = ServerCreateBody()
+
+
+class ServerUpdateBody(colander.MappingSchema):
+    name = _node(StrictString(), "name", colander.drop, _name_validator)
+    description = _node(colander.String(allow_empty=True), "description")
+
+
+class ServerUpdate(colander.MappingSchema):
+    server = ServerUpdateBody()
+
+
+class RebootBody(colander.MappingSchema):
+    type = _node(UpperString(), "type", colander.required, colander.OneOf(("SOFT", "HARD")))
+
+
+class ConsoleBody(colander.MappingSchema):
+    type = _node(StrictString(), "type", colander.required)
+
+
+class RemoteConsoleBody(colander.MappingSchema):
+    protocol = _node(StrictString(), "protocol", colander.required,
+                     colander.OneOf(("vnc", "spice", "rdp", "serial", "mks")))
+    type = _node(StrictString(), "type", colander.required)
+
+
+class RemoteConsole(colander.MappingSchema):
+    remote_console = RemoteConsoleBody()
+
+
+class MetadataBody(colander.MappingSchema):
+    metadata = _node(AnyMapping(), "metadata", colander.required)
+
+
+class MetaItemBody(colander.MappingSchema):
+    meta = _node(AnyMapping(), "meta", colander.required)
+
+
+class ServerListQuery(colander.MappingSchema):
+    name = _node(colander.String(), "name")
+    status = _node(UpperString(), "status")
+    changes_since = _node(colander.DateTime(default_tzinfo=UTC), "changes-since")
+    deleted = _node(LooseBool(), "deleted")
+    limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
+    marker = _node(colander.Int(), "marker", colander.drop, ID_RANGE)
+
+
+class FlavorListQuery(colander.MappingSchema):
+    is_public = _node(PublicFilter(), "is_public", True)
+    minRam = _node(colander.Int(), "minRam", 0, colander.Range(min=0))
+    minDisk = _node(colander.Int(), "minDisk", 0, colander.Range(min=0))
+    limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
+    marker = _node(colander.Int(), "marker", colander.drop, ID_RANGE)
+
+
+class ImageListQuery(colander.MappingSchema):
+    name = _node(colander.String(), "name")
+    id = _node(colander.String(), "id")
+    limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
+    marker = _node(colander.String(), "marker")
+
+
+class PasswordUser(colander.MappingSchema):
+    name = _node(StrictString(), "name")
+    id = _node(StrictString(), "id")
+    password = _node(StrictString(), "password", colander.required)
+
+
+class PasswordMethod(colander.MappingSchema):
+    user = PasswordUser()
+
+
+class TokenMethod(colander.MappingSchema):
+    id = _node(StrictString(), "id", colander.required)
+
+
+class Identity(colander.MappingSchema):
+    methods = colander.SchemaNode(colander.Sequence(), colander.SchemaNode(StrictString()),
+                                  name="methods", validator=colander.Length(min=1))
+    password = PasswordMethod(missing=colander.drop)
+    token = TokenMethod(missing=colander.drop)
+
+
+class AuthBody(colander.MappingSchema):
+    identity = Identity()
+    scope = _node(AnyMapping(), "scope")
+
+
+class AuthRequest(colander.MappingSchema):
+    auth = AuthBody()
+
+
+def parse_changes_since(value: dt.datetime) -> dt.datetime:
+    return value.astimezone(UTC)

@@ -1,0 +1,202 @@
+"""snf-ganeti-hook with the hook environments recorded from a real Ganeti 3.0 cluster."""
+import socket
+import subprocess
+import threading
+
+import pytest
+
+from ganeti_testlib import (BROKER_URL, UNREACHABLE_URL, BrokerTap, broker_available, hook_env,
+                            script, side_publisher, unique_prefix, write_ini)
+from synnefo.core.domain.naming import InstanceNaming
+from synnefo.daemons import ganeti_hook
+from synnefo.daemons.ganeti_hook import BadHookEnvironment, Skip, decide, eui64
+from synnefo.daemons.spool import Spool, SpoolingPublisher
+
+NODE = "node1.example.test"
+SNF = InstanceNaming("snf-")
+
+
+def test_instance_add_post_reports_both_nics():
+    message = decide(hook_env("instance-add.post"), NODE, SNF)
+    assert message.routing_key == "ganeti.snf.event.net"
+    body = message.body
+    assert (body["type"], body["instance"], body["cluster"]) == \
+        ("ganeti-net-status", "snf-101", "cluster.example.test")
+    assert body["nics"] == [
+        {"index": 0, "mac": "aa:00:00:5e:01:01", "ip": "198.51.100.201", "ipv6": None,
+         "link": "gnt-br0", "network": "snf-net"},
+        {"index": 1, "mac": "aa:00:00:5e:01:02", "ip": "198.51.100.150", "ipv6": None,
+         "link": "gnt-br0", "network": None}]
+
+
+@pytest.mark.parametrize("name", ["instance-start.post", "instance-stop.post",
+                                  "instance-reboot.post", "instance-modify.post"])
+def test_every_installed_post_hook_reports_the_nics(name):
+    body = decide(hook_env(name), NODE, SNF).body
+    assert body["instance"] == hook_env(name)["GANETI_INSTANCE_NAME"]
+    assert body["nics"] and all(nic["mac"] for nic in body["nics"])
+
+
+def test_post_phase_uses_the_state_after_the_operation():
+    env = hook_env("instance-modify.post")
+    env["GANETI_POST_INSTANCE_NIC0_IP"] = "198.51.100.222"
+    assert decide(env, NODE, SNF).body["nics"][0]["ip"] == "198.51.100.222"
+
+
+@pytest.mark.parametrize("env, reason", [
+    (hook_env("instance-add.pre"), "only the post phase"),
+    (hook_env("cluster-modify.post"), "not handled"),
+])
+def test_other_phases_and_paths_do_nothing(env, reason):
+    outcome = decide(env, NODE, SNF)
+    assert isinstance(outcome, Skip) and reason in outcome.reason
+
+
+def test_only_the_master_publishes():
+    outcome = decide(hook_env("instance-add.post"), "node2.example.test", SNF)
+    assert isinstance(outcome, Skip) and "not the master" in outcome.reason
+    assert not isinstance(decide(hook_env("instance-add.post"), "NODE1.example.test.", SNF), Skip)
+
+
+def test_instances_of_others_are_left_alone():
+    outcome = decide(hook_env("instance-add.post", prefix="web-"), NODE, SNF)
+    assert isinstance(outcome, Skip) and "not a Synnefo instance" in outcome.reason
+
+
+@pytest.mark.parametrize("change", [
+    {"GANETI_HOOKS_PHASE": None}, {"GANETI_INSTANCE_NAME": None},
+    {"GANETI_POST_INSTANCE_NIC_COUNT": "two"}, {"GANETI_POST_INSTANCE_NIC1_MAC": None},
+])
+def test_a_bad_environment_is_reported_as_such(change):
+    env = hook_env("instance-add.post")
+    for key, value in change.items():
+        env.pop(key) if value is None else env.__setitem__(key, value)
+    with pytest.raises(BadHookEnvironment):
+        decide(env, NODE, SNF)
+
+
+def test_eui64_address_in_an_ipv6_network():
+    assert eui64("2001:db8:1:2::/64", "aa:00:00:5e:01:01") == "2001:db8:1:2:a800:ff:fe5e:101"
+    assert eui64("2001:db8::/96", "aa:00:00:5e:01:01") is None
+    assert eui64(None, "aa:00:00:5e:01:01") is None
+
+
+# --- the console script, as Ganeti runs it -------------------------------------------------
+
+@pytest.fixture
+def prefix():
+    return unique_prefix()
+
+
+def _ini(tmp_path, prefix, amqp_url, **extra):
+    return write_ini(tmp_path / "synnefo.ini", prefix=prefix, amqp_url=amqp_url, node_name=NODE,
+                     spool=str(tmp_path / "spool" / "messages.sqlite"), **extra)
+
+
+def run_hook(env, ini, timeout=60):
+    """Run the installed script like Ganeti: PWD=/, bare PATH, only the GANETI_* environment."""
+    env = {**env, "PATH": "/sbin:/bin:/usr/sbin:/usr/bin", "SYNNEFO_CONFIG": ini}
+    return subprocess.run([script("snf-ganeti-hook")], env=env, cwd="/", capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def _spooled(tmp_path):
+    return [m for _, m in Spool(str(tmp_path / "spool" / "messages.sqlite")).peek(100)]
+
+
+def test_broker_unreachable_exits_0_and_spools_for_eventd(tmp_path, prefix):
+    broker_available()
+    ini = _ini(tmp_path, prefix, UNREACHABLE_URL)
+    result = run_hook(hook_env("instance-add.post", prefix), ini)
+    assert result.returncode == 0, result.stderr
+    (message,) = _spooled(tmp_path)
+    assert message.body["instance"] == f"{prefix}101"
+
+    tap = BrokerTap(prefix)
+    try:  # eventd's replay: the same spool, a working broker
+        replay = SpoolingPublisher(side_publisher(prefix), Spool(
+            str(tmp_path / "spool" / "messages.sqlite")))
+        assert replay.flush() == 1
+        (body,) = tap.collect(1)
+        assert tap.drain(quiet=0.5) == []
+    finally:
+        tap.close()
+    assert body["type"] == "ganeti-net-status" and body["nics"][0]["ip"] == "198.51.100.201"
+
+
+def test_broker_up_publishes_directly(tmp_path, prefix):
+    broker_available()
+    tap = BrokerTap(prefix)
+    try:
+        result = run_hook(hook_env("instance-start.post", prefix), _ini(tmp_path, prefix,
+                                                                        BROKER_URL))
+        assert result.returncode == 0, result.stderr
+        (body,) = tap.collect(1)
+    finally:
+        tap.close()
+    assert body["instance"] == f"{prefix}101"
+    assert _spooled(tmp_path) == []
+
+
+@pytest.fixture
+def silent_broker():
+    """Accepts TCP connections and never answers: the worst case for a hook's time limit."""
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    held = []
+
+    def accept():
+        while True:
+            try:
+                held.append(listener.accept()[0])
+            except OSError:
+                return
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"amqp://guest:guest@127.0.0.1:{listener.getsockname()[1]}//"
+    listener.close()
+    for sock in held:
+        sock.close()
+
+
+def test_a_hanging_broker_cannot_hold_ganeti_past_the_time_limit(tmp_path, prefix,
+                                                                 silent_broker):
+    ini = _ini(tmp_path, prefix, silent_broker, hook_time_limit="2",
+               hook_connect_timeout="30")
+    result = run_hook(hook_env("instance-reboot.post", prefix), ini, timeout=30)
+    assert result.returncode == 0
+    assert "time limit" in result.stderr
+    assert [m.body["instance"] for m in _spooled(tmp_path)] == [f"{prefix}101"]
+
+
+@pytest.mark.parametrize("env", [{}, {"GANETI_HOOKS_PHASE": "post",
+                                      "GANETI_HOOKS_PATH": "instance-start"}])
+def test_a_bad_environment_exits_0(tmp_path, prefix, env):
+    result = run_hook(env, _ini(tmp_path, prefix, UNREACHABLE_URL))
+    assert result.returncode == 0
+    assert "bad Ganeti environment" in result.stderr
+    assert _spooled(tmp_path) == []
+
+
+def test_a_non_synnefo_instance_exits_0_and_sends_nothing(tmp_path, prefix):
+    result = run_hook(hook_env("instance-add.post", "web-"), _ini(tmp_path, prefix,
+                                                                  UNREACHABLE_URL))
+    assert result.returncode == 0
+    assert "not a Synnefo instance" in result.stderr
+    assert _spooled(tmp_path) == []
+
+
+def test_a_missing_config_exits_0(tmp_path):
+    result = run_hook(hook_env("instance-add.post"), str(tmp_path / "missing.ini"))
+    assert result.returncode == 0
+    assert "missing.ini" in result.stderr
+
+
+def test_the_config_comes_from_the_environment_not_the_script_location(tmp_path, prefix,
+                                                                       monkeypatch):
+    monkeypatch.delenv("SYNNEFO_CONFIG", raising=False)
+    env = {**hook_env("instance-add.post", prefix), "SYNNEFO_CONFIG":
+           _ini(tmp_path, prefix, UNREACHABLE_URL)}
+    assert ganeti_hook.main(environ=env) == 0
+    assert len(_spooled(tmp_path)) == 1
+    assert ganeti_hook._config_uri({}) == "/etc/synnefo/synnefo.ini"
