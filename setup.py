@@ -1,4 +1,4 @@
-from setuptools import find_packages, setup
+from setuptools import find_namespace_packages, setup
 
 INSTALL_REQUIRES = [
     "pluggy>=1.5",
@@ -69,7 +69,7 @@ setup(
     long_description_content_type="text/markdown",
     license="GPL-3.0-or-later",
     python_requires=">=3.11",
-    packages=find_packages(include=["synnefo", "synnefo.*"]),
+    packages=find_namespace_packages(include=["synnefo", "synnefo.*"]),
     include_package_data=True,
     package_data={"synnefo": ["core/db/migrations/*.py", "core/db/migrations/versions/*.py",
                               "core/db/migrations/*.mako", "web/*.json"]},

@@ -282,3 +282,35 @@ def test_sigterm_while_the_broker_is_away_stops_the_dispatcher(bus_env, processe
         assert processes.terminate(worker) == 0
     finally:
         proxy.cut()
+
+
+def _restart_rabbitmq() -> None:
+    """Stop and start the RabbitMQ application: connections drop, durable queues and persistent
+    messages must survive. Set SYNNEFO_TEST_NO_BROKER_RESTART=1 on a broker others share."""
+    import subprocess
+    for args in (["stop_app"], ["start_app"], ["await_startup"]):
+        subprocess.run(["rabbitmqctl", "-q", *args], check=True, timeout=120,
+                       capture_output=True)
+
+
+def test_a_real_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twice(
+        bus_env, bus_core, processes, tmp_path):
+    if bus_env.kind != "rabbitmq":
+        pytest.skip("the embedded broker is a file, not a server to restart")
+    if os.environ.get("SYNNEFO_TEST_NO_BROKER_RESTART"):
+        pytest.skip("SYNNEFO_TEST_NO_BROKER_RESTART is set (shared broker)")
+    record = tmp_path / "applied.txt"
+    ids = seed_servers(bus_core, 200)
+    first, second = ids[:100], ids[100:]
+    for message in creates(bus_env.prefix, first, duplicates=30, seed=3):
+        bus_core.publisher.publish(message)
+    worker = processes.recording_dispatcher(bus_env.ini, record, "restarted")
+    wait_for(lambda: started(bus_core, ids) >= 10, what="the stream to be under way")
+    _restart_rabbitmq()
+    for message in creates(bus_env.prefix, second, duplicates=30, seed=4):
+        bus_core.publisher.publish(message)
+    wait_for(lambda: started(bus_core, ids) == len(ids), timeout=180, what="every server to start")
+    wait_for(lambda: _queues_empty(bus_env), what="the queues to drain")
+    stop(processes, [worker])
+    no_repeats(read_records(record))
+    assert _queues_empty(bus_env)

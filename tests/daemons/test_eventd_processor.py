@@ -121,3 +121,14 @@ def test_the_watch_reports_only_final_job_names_and_notices_its_dir_vanishing(qu
             watcher.read(timeout=2)
     finally:
         watcher.close()
+
+
+def test_the_watch_also_reports_a_job_file_written_in_place(queue_dir):
+    from synnefo.daemons.eventd.watcher import QueueWatcher
+    watcher = QueueWatcher(queue_dir)
+    try:
+        with open(os.path.join(queue_dir, "job-23"), "wb") as fh:  # no temp file, no rename
+            fh.write(load_version(versions("create-success")[0]))
+        assert watcher.read(timeout=2) == [os.path.join(queue_dir, "job-23")]
+    finally:
+        watcher.close()

@@ -29,6 +29,35 @@ def test_instance_add_post_reports_both_nics():
          "link": "gnt-br0", "network": None}]
 
 
+# The example environment of Ganeti's documentation (doc/hooks.rst, "Examples"): no
+# GANETI_POST_* copy, a BRIDGE instead of a LINK, an empty IP.
+GANETI_DOC_EXAMPLE = {
+    "GANETI_CLUSTER": "cluster1.example.com", "GANETI_DATA_DIR": "/var/lib/ganeti",
+    "GANETI_FORCE": "False", "GANETI_HOOKS_PATH": "instance-start", "GANETI_HOOKS_PHASE": "post",
+    "GANETI_HOOKS_VERSION": "2", "GANETI_INSTANCE_DISK0_MODE": "rw",
+    "GANETI_INSTANCE_DISK0_SIZE": "128", "GANETI_INSTANCE_DISK_COUNT": "1",
+    "GANETI_INSTANCE_DISK_TEMPLATE": "drbd", "GANETI_INSTANCE_MEMORY": "128",
+    "GANETI_INSTANCE_NAME": "instance2.example.com", "GANETI_INSTANCE_NIC0_BRIDGE": "xen-br0",
+    "GANETI_INSTANCE_NIC0_IP": "", "GANETI_INSTANCE_NIC0_MAC": "aa:00:00:a5:91:58",
+    "GANETI_INSTANCE_NIC_COUNT": "1", "GANETI_INSTANCE_OS_TYPE": "debootstrap",
+    "GANETI_INSTANCE_PRIMARY": "node3.example.com",
+    "GANETI_INSTANCE_SECONDARY": "node5.example.com", "GANETI_INSTANCE_STATUS": "down",
+    "GANETI_INSTANCE_VCPUS": "1", "GANETI_MASTER": "node1.example.com",
+    "GANETI_OBJECT_TYPE": "INSTANCE", "GANETI_OP_CODE": "OP_INSTANCE_STARTUP",
+    "GANETI_OP_TARGET": "instance2.example.com"}
+
+
+def test_the_ganeti_documentation_example_environment():
+    assert isinstance(decide(GANETI_DOC_EXAMPLE, "node1.example.com", SNF), Skip)  # not ours
+    ours = {k: ("snf-42" if v == "instance2.example.com" else v)
+            for k, v in GANETI_DOC_EXAMPLE.items()}
+    body = decide(ours, "node1.example.com", SNF).body
+    assert (body["instance"], body["cluster"]) == ("snf-42", "cluster1.example.com")
+    assert body["nics"] == [{"index": 0, "mac": "aa:00:00:a5:91:58", "ip": None, "ipv6": None,
+                             "link": "xen-br0", "network": None}]
+    assert isinstance(decide(ours, "node3.example.com", SNF), Skip)  # the primary, not master
+
+
 @pytest.mark.parametrize("name", ["instance-start.post", "instance-stop.post",
                                   "instance-reboot.post", "instance-modify.post"])
 def test_every_installed_post_hook_reports_the_nics(name):

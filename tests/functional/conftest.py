@@ -27,13 +27,16 @@ def _require_rabbitmq() -> None:
 
 
 class LiveServer:
-    def __init__(self, tmp_path):
+    """``extra_settings`` (full ``synnefo.*`` keys) go on top of the defaults below."""
+
+    def __init__(self, tmp_path, **extra_settings):
         _require_rabbitmq()
         self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.app = main({"here": str(tmp_path)}, **self._settings(tmp_path))
+        settings = {**self._settings(tmp_path), **extra_settings}
+        self.app = main({"here": str(tmp_path)}, **settings)
         self.core = self.app.registry.core
         self.server = waitress.server.create_server(self.app, sockets=[self.sock], threads=8)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
@@ -77,6 +80,20 @@ def _delete_queues(settings) -> None:
         for spec in build_topology(settings).queues:
             channel.queue_delete(spec.name)
             channel.queue_delete(spec.dead_letter)
+
+
+@pytest.fixture
+def make_live_server(tmp_path_factory):
+    """``make_live_server(**extra_settings) -> LiveServer``, stopped after the test."""
+    servers = []
+
+    def make(**extra_settings):
+        servers.append(LiveServer(tmp_path_factory.mktemp("api"), **extra_settings))
+        return servers[-1]
+
+    yield make
+    for server in servers:
+        server.stop()
 
 
 @pytest.fixture(scope="module")

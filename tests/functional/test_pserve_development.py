@@ -18,6 +18,7 @@ from novaclient import client
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PSERVE = os.path.join(os.path.dirname(sys.executable), "pserve")
+SNF_DISPATCHER = os.path.join(os.path.dirname(sys.executable), "snf-dispatcher")
 
 
 def free_port() -> int:
@@ -27,10 +28,16 @@ def free_port() -> int:
 
 
 @pytest.fixture
-def dev_server(tmp_path):
+def dev_server(tmp_path, request):
+    """``pserve development.ini``; with ``indirect`` param False, the dispatcher is not run in
+    the web process but as ``snf-dispatcher development.ini`` beside it (same embedded broker)."""
+    in_process = getattr(request, "param", True)
     port = free_port()
     text = open(os.path.join(ROOT, "development.ini"), encoding="utf-8").read()
     text = re.sub(r"listen = .*", f"listen = 127.0.0.1:{port}", text)
+    if not in_process:
+        text = re.sub(r"synnefo\.dispatcher_in_process = .*",
+                      "synnefo.dispatcher_in_process = false", text)
     text = re.sub(r"synnefo\.public_url = .*", f"synnefo.public_url = http://127.0.0.1:{port}", text)
     text = re.sub(r"synnefo\.instance_prefix = .*", "synnefo.instance_prefix = dev-", text)
     (tmp_path / "var").mkdir()
@@ -39,12 +46,17 @@ def dev_server(tmp_path):
     proc = subprocess.Popen([PSERVE, str(tmp_path / "development.ini")], cwd=tmp_path,
                             stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
+    dispatcher = None
     try:
         _wait_until_up(url, proc, tmp_path)
+        if not in_process:  # started from elsewhere: the broker path is relative to the .ini
+            dispatcher = subprocess.Popen([SNF_DISPATCHER, str(tmp_path / "development.ini")],
+                                          cwd="/", stdout=log, stderr=subprocess.STDOUT)
         yield url
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        for running in filter(None, (dispatcher, proc)):
+            running.terminate()
+            running.wait(timeout=30)
         log.close()
         shutil.rmtree(tmp_path / "var", ignore_errors=True)
 
@@ -61,7 +73,10 @@ def _wait_until_up(url: str, proc, tmp_path) -> None:
     raise AssertionError("pserve did not answer:\n" + (tmp_path / "pserve.log").read_text())
 
 
+@pytest.mark.parametrize("dev_server", [True, False], indirect=True,
+                         ids=["dispatcher-in-process", "separate-snf-dispatcher"])
 def test_development_ini_serves_a_working_api(dev_server):
+    assert "versions" in requests.get(dev_server + "/").json()     # what `curl .../` shows
     assert requests.get(dev_server + "/compute/v2.1").json()["version"]["id"] == "v2.1"
     auth = v3.Password(auth_url=f"{dev_server}/identity/v3", username="demo", password="demo",
                        project_name="demo", user_domain_name="Default",

@@ -122,12 +122,14 @@ def test_malformed_actions_are_400(world, body, message):
     assert message in response.json["badRequest"]["message"]
 
 
-def test_synnefo_console_action(world):
+def test_synnefo_console_action(world_factory):
+    world = world_factory(**{"fake.console_host": "192.0.2.7", "fake.console_port": "11000"})
     server_id = world.create()
     console = action(world, server_id, {"console": {"type": "vnc"}}, status=200).json["console"]
     assert console["type"] == "vnc" and console["host"] and console["port"] > 0
     assert len(console["password"]) >= 8
     opened = world.core.console_proxy.opened[-1]
+    assert opened[:2] == ("192.0.2.7", 11000)   # where the backend driver says the VNC is
     assert opened[2].port == console["port"] and opened[2].password == console["password"]
 
 
@@ -155,12 +157,18 @@ def test_remote_consoles_from_2_6(world):
     world.post(f"{S}/{server_id}/remote-consoles", {"remote_console": {}}, status=400)
 
 
-def test_console_of_a_stopped_server_is_409(world):
+@pytest.mark.parametrize("route,body,version", [
+    ("action", {"console": {"type": "vnc"}}, "2.1"),
+    ("action", {"os-getVNCConsole": {"type": "novnc"}}, "2.5"),
+    ("remote-consoles", {"remote_console": {"protocol": "vnc", "type": "novnc"}}, "2.6"),
+])
+def test_console_of_a_stopped_server_is_409(world, route, body, version):
     server_id = world.create()
     action(world, server_id, {"os-stop": None})
     world.settle()
-    response = action(world, server_id, {"console": {"type": "vnc"}}, status=409)
+    response = world.post(f"{S}/{server_id}/{route}", body, status=409, version=version)
     assert "Cannot 'console'" in response.json["conflictingRequest"]["message"]
+    assert world.core.console_proxy.opened == []
 
 
 def test_console_proxy_failure_is_503(world_factory):

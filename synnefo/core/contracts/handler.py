@@ -38,4 +38,8 @@ class MessageHandler(abc.ABC):
 
         Raise ``InvalidMessage`` for a payload that can never be applied; any other exception
         means "try again later" (e.g. the database is down).
+
+        The dispatcher may apply several messages in one unit of work with autoflush off (it
+        commits in batches, and acks nothing before the commit): a handler that reads back rows
+        it has just changed must call ``uow.session.flush()`` first.
         """

@@ -1,6 +1,7 @@
 """The built-in handlers, driven through ``dispatch`` against each database."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 
@@ -75,6 +76,34 @@ def test_successful_create_starts_the_server_and_fires_hooks_after_commit(core, 
     assert server.build_progress == 100
     assert [(e.old_operstate, e.new_operstate) for e in events.changed] == [("BUILD", "STARTED")]
     assert [(e.job_id, e.status) for e in events.finished] == [(7, "success")]
+
+
+class SeesTheDatabase:
+    """A hook plugin that reads the server from a fresh unit of work when it is called."""
+
+    def __init__(self):
+        self.core, self.seen = None, []
+
+    @hookimpl
+    def vm_state_changed(self, event):
+        with self.core.uow() as uow:
+            self.seen.append(uow.session.get(Server, event.server_id).operstate)
+
+
+def test_hooks_fire_after_the_commit_with_frozen_events(migrated_url, settings_factory, events):
+    watcher = SeesTheDatabase()
+    core = build_core(settings_factory(migrated_url, hooks="", instance_prefix="snf-"),
+                      extra_hook_plugins=[("events", events), ("watcher", watcher)])
+    watcher.core = core
+    try:
+        [server_id] = seed_servers(core, 1)
+        send(core, op(server_id, "OP_INSTANCE_CREATE", 7, "success", 1))
+    finally:
+        core.close()
+    assert watcher.seen == ["STARTED"]  # committed: another transaction already sees it
+    for event in events.changed + events.finished:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            event.job_id = 99
 
 
 def test_failed_create_puts_the_server_in_error_with_the_log_message_as_fault(core, server_id):
