@@ -119,7 +119,7 @@ def per_server(core, sims, ids, limit: int) -> tuple[float, int, int]:
     sample = ids[:limit] if limit else ids
     with core.uow() as uow:
         backends = {b.id: b for b in uow.session.scalars(sa.select(Backend))}
-        placement = dict(uow.session.execute(sa.select(Server.id, Server.backend_id)).tuples().all())
+        placement = dict(uow.session.execute(sa.select(Server.id, Server.backend_id)).all())
     logging.getLogger("synnefo.plugins.backends.rapi_client").setLevel(logging.CRITICAL)
     before = requests_made(sims)
     start = time.perf_counter()

@@ -82,3 +82,41 @@ def migrated_url(db_url):
     migrate.upgrade(engine)
     engine.dispose()
     return db_url
+
+
+# -- RabbitMQ hygiene: test queues are named after a random instance prefix ("t<hex>-...");
+# whatever a test left behind is deleted when the session ends, so repeated runs on one broker
+# do not pile up queues.
+
+TEST_QUEUE = __import__("re").compile(r"^(t[0-9a-f]{6,8}-|test-tap-)")
+
+
+def _rabbit_queue_names() -> set[str]:
+    import shutil
+    import subprocess
+    if not shutil.which("rabbitmqctl"):
+        return set()
+    result = subprocess.run(["rabbitmqctl", "-q", "list_queues", "name"], capture_output=True,
+                            text=True, timeout=60)
+    return {line.strip() for line in result.stdout.splitlines()[1:] if line.strip()}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _delete_test_queues_at_the_end():
+    try:
+        before = _rabbit_queue_names()
+    except Exception:  # noqa: BLE001 - hygiene must never fail a run
+        before = None
+    yield
+    if before is None:
+        return
+    try:
+        leftovers = sorted(q for q in _rabbit_queue_names() - before if TEST_QUEUE.match(q))
+        if leftovers:
+            import kombu
+            with kombu.Connection("amqp://guest:guest@127.0.0.1:5672//", connect_timeout=5) as conn:
+                channel = conn.channel()
+                for name in leftovers:
+                    channel.queue_delete(name)
+    except Exception:  # noqa: BLE001
+        pass

@@ -122,15 +122,32 @@ def _live_servers():
     return sa.select(Server.id).where(Server.deleted.is_(False), Server.backend_id.is_not(None))
 
 
+def _oldest_first(query):
+    never_first = sa.case((Server.reconciled_at.is_(None), 0), else_=1)
+    return query.order_by(never_first, Server.reconciled_at, Server.id)
+
+
 def select_server_ids(session, *, all_servers: bool, reconciliation_min: int,
                       interval_min: int) -> tuple[int, list[int]]:
-    """(number of live servers, ids to check): all, or the least recently reconciled batch."""
+    """(number of live servers, ids to check): all, or each enabled backend's least recently
+    reconciled batch.
+
+    Batches are taken per backend: the servers of a backend that cannot be listed are never
+    marked reconciled, so in one shared queue they would stay oldest and fill every batch,
+    and no server of the other backends would ever be checked.
+    """
     total = session.scalar(sa.select(sa.func.count()).select_from(_live_servers().subquery()))
-    never_first = sa.case((Server.reconciled_at.is_(None), 0), else_=1)
-    query = _live_servers().order_by(never_first, Server.reconciled_at, Server.id)
-    if not all_servers:
-        query = query.limit(batch_size(total, reconciliation_min, interval_min))
-    return total, list(session.scalars(query))
+    if all_servers:
+        return total, list(session.scalars(_oldest_first(_live_servers())))
+    per_backend = (sa.select(Server.backend_id, sa.func.count())
+                   .join(Backend, Server.backend_id == Backend.id)
+                   .where(Server.deleted.is_(False), Backend.offline.is_(False))
+                   .group_by(Server.backend_id).order_by(Server.backend_id))
+    ids: list[int] = []
+    for backend_id, count in session.execute(per_backend).all():
+        query = _oldest_first(_live_servers().where(Server.backend_id == backend_id))
+        ids += session.scalars(query.limit(batch_size(count, reconciliation_min, interval_min)))
+    return total, ids
 
 
 def mark_reconciled(session, server_ids, now: dt.datetime) -> None:

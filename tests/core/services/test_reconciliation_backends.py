@@ -234,3 +234,28 @@ def test_fix_all_brings_everything_in_line_except_the_job_in_flight(env):
     changes = {(e.server_id, e.new_operstate) for e in env.recorder.state_changes}
     assert {(ids["stale"], "DESTROYED"), (ids["unsynced"], "STOPPED"),
             (ids["stuck"], "STOPPED")} <= changes
+
+
+def test_error_down_is_told_from_admin_down_and_fixed_only_with_its_flag(env):
+    crashed = env.server_like_ganeti()
+    env.cluster.set_state(env.name(crashed), running=False)   # still admin-up: error-down
+    report = env.run(fix=ALL - {DriftKind.UNSYNCED})
+    (record,) = report.records
+    assert (record.drift.kind, record.drift.ganeti_value, record.action) == \
+        (DriftKind.UNSYNCED, "error-down", "reported")
+    assert state(env, crashed)[0] == "STARTED"
+    report = env.run(fix={DriftKind.UNSYNCED})
+    assert report.records[0].action == "fixed" and state(env, crashed)[0] == "STOPPED"
+    assert "error-down" in env.seeder.get(crashed).backend_logmsg
+
+
+def test_a_job_vanished_from_ganeti_is_stuck_and_judged_from_the_instance(env):
+    removed = env.seeder.server(env.cluster.backend_id, task="deleting", task_job_id=987_654)
+    report = env.run(fix=ALL - {DriftKind.STUCK})
+    (record,) = report.records
+    assert (record.drift.kind, record.action) == (DriftKind.STUCK, "reported")
+    assert "gone from Ganeti" in record.drift.detail and report.exit_code == 1
+    assert state(env, removed)[1:3] == (False, "deleting")
+    report = env.run(fix={DriftKind.STUCK})
+    assert report.records[0].action == "fixed" and report.exit_code == 0
+    assert state(env, removed)[1:3] == (True, None)

@@ -6,9 +6,11 @@ import datetime as dt
 import uuid
 
 import pytest
+import sqlalchemy as sa
 
 from synnefo.core.contracts.backend import InstanceInfo
 from synnefo.core.db.models import Backend, Server
+from synnefo.core.errors import BackendUnavailable
 from synnefo.core.services.reconciliation import (Reconciler, ReconcileOptions, batch_size,
                                                   mark_reconciled, select_server_ids)
 from synnefo.testing.reconcile import DictDriver, Seeder, make_core
@@ -112,3 +114,43 @@ def test_a_run_without_all_checks_only_its_batch(seeded):
 def _backend_name(core, backend_id):
     with core.uow() as uow:
         return uow.session.get(Backend, backend_id).name
+
+
+
+class UnreachableDriver(DictDriver):
+    def list_instances(self):
+        raise BackendUnavailable("connection refused")
+
+
+def _reconciled_at(core, ids) -> dict:
+    with core.uow() as uow:
+        return dict(uow.session.execute(sa.select(Server.id, Server.reconciled_at)
+                                        .where(Server.id.in_(ids))).all())
+
+
+@pytest.mark.parametrize("trouble", ["unreachable", "offline"])
+def test_a_backend_that_cannot_be_checked_does_not_starve_the_others(seeded, trouble):
+    """Its servers are never marked reconciled, so they stay the oldest: they must not fill
+    every batch and keep the servers of the healthy backend from ever being checked."""
+    core, seeder, healthy = seeded
+    core.driver_classes["down"] = UnreachableDriver
+    down = seeder.backend(f"down-{uuid.uuid4().hex[:6]}", driver="down",
+                          offline=trouble == "offline")
+    stuck_ids = [seeder.server(down) for _ in range(40)]   # lower ids: first in every tie
+    cluster = DictDriver.cluster(_backend_name(core, healthy))
+    ids = [seeder.server(healthy) for _ in range(40)]
+    for sid in ids:
+        name = core.naming.instance_name(sid)
+        cluster["instances"][name] = InstanceInfo(name, True, True, 1, 1024)
+    seen, last = collections.defaultdict(list), _reconciled_at(core, ids)
+    for minute in range(120):
+        now = MIDNIGHT + dt.timedelta(minutes=minute)
+        Reconciler(core).run(ReconcileOptions(interval_min=1, now=now))
+        stamps = _reconciled_at(core, ids)
+        for sid in ids:
+            if stamps[sid] != last[sid]:
+                seen[sid].append(now)
+        last = stamps
+    end = MIDNIGHT + dt.timedelta(hours=2)
+    assert max(longest_gap(seen[i], end) for i in ids) <= dt.timedelta(minutes=30)
+    assert set(_reconciled_at(core, stuck_ids).values()) == {None}
