@@ -6,10 +6,10 @@ never came), so both go through the same state machine and the same hooks.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from synnefo.core.contracts.backend import NicInfo
 from synnefo.core.contracts.handler import HandlerOutcome, HandlerResult
 from synnefo.core.db.models import Nic, Server
 from synnefo.core.domain import state as sm
@@ -20,14 +20,8 @@ from synnefo.core.timeutil import utcnow
 BUILDING_STATES = (sm.OperState.BUILD.value, sm.OperState.ERROR.value)
 
 
-@dataclass(frozen=True)
-class NicUpdate:
-    index: int
-    mac: str | None = None
-    ipv4: str | None = None
-    ipv6: str | None = None
-    link: str | None = None
-    network: str | None = None
+# A NIC as a notification reports it: the same shape as a driver's listing gives.
+NicUpdate = NicInfo
 
 
 def lock_server(session, server_id: int) -> Server | None:
