@@ -125,7 +125,12 @@ def test_bad_input_is_dead_lettered_with_its_reason_and_queue_retry_brings_it_ba
     assert all(d["origin"] == op_queue for d in letters)
     assert {r["queue"]: r["dead_lettered"] for r in report["queues"]}[op_queue] == len(expected)
 
-    retried = manage(bus_env, "queue-retry", "--queue", op_queue, "--json")
+    table = manage(bus_env, "queue-inspect")  # what an operator reads on a terminal
+    assert table.returncode == 0, table.stderr
+    assert dl_queue in table.stdout and "REASON" in table.stdout
+    assert all(reason in table.stdout for reason in expected)
+
+    retried = manage(bus_env, "queue-retry", "--queue", "ganeti-op-status", "--json")
     assert retried.returncode == 0, retried.stderr
     assert json.loads(retried.stdout) == [{"dead_letter_queue": dl_queue, "moved": len(expected)}]
     assert depths(bus_env.settings)[dl_queue] == 0

@@ -7,7 +7,9 @@ falling back to ``synnefo.ganeti.*`` in the ``.ini``:
 * ``verify`` (default true): false turns certificate verification off;
 * ``connect_timeout`` (5 s), ``read_timeout`` (30 s), ``retries`` (3, GETs only), ``backoff``;
 * ``disk_template`` (``plain``), ``iallocator`` (``hail``) or a fixed ``pnode``,
-  ``os_provider`` (this cluster's OS definition; else the spec's, else ``synnefo.os_provider``).
+  ``os_provider`` (this cluster's OS definition; else the spec's, else ``synnefo.os_provider``);
+* ``secret_password`` (default false): send the server's password as a secret OS parameter
+  (``osparams_secret``, Ganeti 2.16 and later), which Ganeti keeps out of its job files and logs.
 """
 from __future__ import annotations
 
@@ -44,7 +46,8 @@ class GanetiOptions(colander.MappingSchema):
                      option(s(), "disk_template", "plain"),
                      option(s(), "iallocator", "hail"),
                      option(s(allow_empty=True), "pnode", ""),
-                     option(s(allow_empty=True), "os_provider", "")):
+                     option(s(allow_empty=True), "os_provider", ""),
+                     option(boolean(), "secret_password", False)):
             self.add(node)
 
 
@@ -104,10 +107,11 @@ class GanetiDriver(BackendDriver):
                 "disks": [{"size": spec.disk_gib * 1024}],
                 "nics": [nic_params(n) for n in spec.nics],
                 "os_type": self._os_provider(spec),
-                "osparams": {"img_id": spec.image_ref, "img_passwd": spec.password,
-                             "img_format": spec.image_format},
+                "osparams": {"img_id": spec.image_ref, "img_format": spec.image_format},
                 "beparams": {"vcpus": spec.vcpus, "maxmem": spec.ram_mib, "minmem": spec.ram_mib},
                 "name_check": False, "ip_check": False, "start": True}
+        password_params = "osparams_secret" if self.options["secret_password"] else "osparams"
+        body.setdefault(password_params, {})["img_passwd"] = spec.password
         body.update(self._placement())
         return body
 

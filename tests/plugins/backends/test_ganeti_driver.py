@@ -146,6 +146,15 @@ def test_the_create_body_follows_the_flavor_and_the_image(ganeti_driver, simulat
         "iallocator": "hail", "name_check": False, "ip_check": False, "start": True}
 
 
+def test_the_password_can_be_kept_out_of_ganetis_job_files(simulator, tls):
+    info = BackendInfo(id=3, name="c3", driver="ganeti", rapi_url=simulator.url,
+                       username="admin", password="secret",
+                       options={"ca_file": tls.ca_file, "secret_password": True})
+    body = GanetiDriver(backend=info).create_body(make_spec("snf-9", password="pw-9"))
+    assert body["osparams_secret"] == {"img_passwd": "pw-9"}
+    assert "img_passwd" not in body["osparams"]
+
+
 def test_create_body_options_from_settings_and_backend(simulator, tls):
     settings = parse_settings({"synnefo.os_provider": "snf-image+default",
                                "synnefo.ganeti.disk_template": "drbd",
