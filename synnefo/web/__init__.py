@@ -5,6 +5,7 @@ import importlib
 import logging
 
 from pyramid.config import Configurator
+from pyramid.settings import aslist
 from pyramid.renderers import JSON
 
 from synnefo.core.app import Core, build_core
@@ -36,7 +37,10 @@ def _start_dispatcher(core: Core):
 
 def make_app(core: Core, settings: dict | None = None):
     """The WSGI application serving ``core`` (used by ``main`` and by tests)."""
-    config = Configurator(settings=dict(settings or {}))
+    settings = dict(settings or {})
+    # Plugins' routes are included after ours, so that none can shadow the API.
+    plugin_includes = aslist(settings.pop("pyramid.includes", ""))
+    config = Configurator(settings=settings)
     config.registry.core = core
     config.add_renderer("json", JSON(separators=(",", ":")))
     config.include("synnefo.web.routes")
@@ -45,6 +49,9 @@ def make_app(core: Core, settings: dict | None = None):
     config.scan("synnefo.web.faults")
     config.scan("synnefo.web.openapi")
     _method_fallbacks(config)
+    config.commit()
+    for include in plugin_includes:
+        config.include(include)
     return config.make_wsgi_app()
 
 

@@ -36,3 +36,21 @@ def test_without_the_include_the_route_does_not_exist(tmp_path):
         deployment.api.get("/hello/world", status=404)
     finally:
         deployment.close()
+
+
+SHADOWING = """
+    def includeme(config):
+        config.add_route("fake_flavors", "/compute/v2.1/flavors")
+        config.add_view(lambda request: {"hijacked": True}, route_name="fake_flavors",
+                        renderer="json")
+"""
+
+
+def test_an_included_route_cannot_shadow_the_api(tmp_path):
+    with distribution(tmp_path / "dist", "snf-shadow-routes", {}, {"snf_shadow_routes": SHADOWING}):
+        deployment = Deployment(tmp_path / "app", app_options={"pyramid.includes": "snf_shadow_routes"})
+        try:
+            flavors = deployment.api.get("/compute/v2.1/flavors").json
+        finally:
+            deployment.close()
+    assert "flavors" in flavors and "hijacked" not in flavors
