@@ -96,3 +96,18 @@ def test_bad_setting_stops_with_the_key(tmp_path, capsys):
     path = write_ini(tmp_path, {"amqp_prefetch": "many"})
     assert main(["-c", str(path), "flavor-list"]) == 2
     assert "synnefo.amqp_prefetch" in capsys.readouterr().err
+
+
+def test_user_modify_changes_quotas_and_password(ini, db_url, capsys):
+    run(ini, "user-create", "carol", "--password", "old", capsys=capsys)
+    code, out, _ = run(ini, "user-modify", "carol", "--max-cores", "64", "--password", "new",
+                       capsys=capsys)
+    assert code == 0 and "max_cores=64" in out
+    with session_for(db_url) as session:
+        assert accounts.find_user(session, "carol").max_cores == 64
+        assert accounts.authenticate_password(session, "carol", "new") is not None
+        assert accounts.authenticate_password(session, "carol", "old") is None
+    code, _, err = run(ini, "user-modify", "nobody", "--max-cores", "1", capsys=capsys)
+    assert code == 2 and "not found" in err
+    code, _, err = run(ini, "user-modify", "carol", "--max-servers", "-1", capsys=capsys)
+    assert code == 2 and "negative" in err

@@ -4,9 +4,12 @@ import getpass
 import sqlalchemy as sa
 
 from synnefo.core.db.models import User
-from synnefo.core.errors import NotFound
+from synnefo.core.errors import InvalidInput, NotFound
 from synnefo.core.services import accounts
 from synnefo.daemons.manage.output import emit
+
+
+QUOTAS = ("max-servers", "max-cores", "max-ram-mib", "max-disk-gib")
 
 
 def register(subparsers) -> None:
@@ -15,12 +18,19 @@ def register(subparsers) -> None:
     create.add_argument("--password", help="for token issuance through /identity/v3 "
                                            "('-' prompts)")
     create.add_argument("--admin", action="store_true")
-    for quota in ("max-servers", "max-cores", "max-ram-mib", "max-disk-gib"):
+    for quota in QUOTAS:
         create.add_argument(f"--{quota}", type=int)
     create.set_defaults(func=user_create)
     lister = subparsers.add_parser("user-list", help="list users and their quotas")
     lister.add_argument("--json", action="store_true")
     lister.set_defaults(func=user_list)
+    modify = subparsers.add_parser("user-modify", help="change a user's quotas, password or role")
+    modify.add_argument("name")
+    modify.add_argument("--password", help="new password ('-' prompts)")
+    modify.add_argument("--admin", choices=("yes", "no"))
+    for quota in QUOTAS:
+        modify.add_argument(f"--{quota}", type=int)
+    modify.set_defaults(func=user_modify)
     token = subparsers.add_parser("token-create", help="issue a new API token for a user")
     token.add_argument("name")
     token.set_defaults(func=token_create)
@@ -58,11 +68,37 @@ def user_list(args, ctx) -> int:
     return 0
 
 
+def _find(session, name: str):
+    user = accounts.find_user(session, name)
+    if user is None:
+        raise NotFound(f"user {name!r} not found")
+    return user
+
+
+def user_modify(args, ctx) -> int:
+    password = getpass.getpass("password: ") if args.password == "-" else args.password
+    with ctx.core.uow() as uow:
+        user = _find(uow.session, args.name)
+        for quota in QUOTAS:
+            value = getattr(args, quota.replace("-", "_"))
+            if value is not None:
+                if value < 0:
+                    raise InvalidInput(f"--{quota} must not be negative")
+                setattr(user, quota.replace("-", "_"), value)
+        if password:
+            user.password_hash = accounts.hash_password(password)
+        if args.admin:
+            user.is_admin = args.admin == "yes"
+        summary = (f"max_servers={user.max_servers} max_cores={user.max_cores} "
+                   f"max_ram_mib={user.max_ram_mib} max_disk_gib={user.max_disk_gib} "
+                   f"admin={user.is_admin}")
+    print(f"user {args.name}: {summary}")
+    return 0
+
+
 def token_create(args, ctx) -> int:
     with ctx.core.uow() as uow:
-        user = accounts.find_user(uow.session, args.name)
-        if user is None:
-            raise NotFound(f"user {args.name!r} not found")
+        user = _find(uow.session, args.name)
         token, row = accounts.issue_token(uow.session, user, ctx.settings.token_lifetime_hours)
     print(f"token: {token}")
     print(f"expires: {row.expires.isoformat()}")
