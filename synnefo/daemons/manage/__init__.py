@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "synnefo.daemons.manage.flavors",
     "synnefo.daemons.manage.images",
     "synnefo.daemons.manage.backends",
+    "synnefo.daemons.manage.servers",
     "synnefo.daemons.manage.plugins",
     "synnefo.daemons.manage.queues",
     "synnefo.daemons.manage.reconcile",
