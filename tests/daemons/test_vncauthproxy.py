@@ -108,6 +108,8 @@ def test_too_many_wrong_passwords_close_the_forwarding(start_proxy, vnc_server, 
         with pytest.raises(AuthenticationError):
             vnc_client(port, f"guess{attempt}").captureScreen(str(tmp_path / "no.png"))
 
+    # The client reads the failure reason before the proxy gets round to closing the port.
+    wait_until(lambda: port not in open_ports(proxy))
     assert refuses_connections(port)
 
 
