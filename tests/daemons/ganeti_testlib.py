@@ -164,3 +164,21 @@ def script(name: str) -> str:
     """A console script installed next to this Python (``snf-ganeti-eventd`` ...)."""
     import sys
     return os.path.join(os.path.dirname(sys.executable), name)
+
+
+# -- fixtures shared by the eventd, spool and hook tests (import them by name) --
+
+@pytest.fixture
+def prefix():
+    """A unique instance prefix, so that this test's queues are its own."""
+    return unique_prefix()
+
+
+@pytest.fixture
+def tap(prefix):
+    """A queue on the real broker that receives what is published for ``prefix``."""
+    broker_available()
+    tap = BrokerTap(prefix)
+    yield tap
+    tap.close()
+

@@ -3,25 +3,12 @@ import multiprocessing
 
 import pytest
 
-from ganeti_testlib import (BROKER_URL, UNREACHABLE_URL, BrokerTap, broker_available,
-                            side_publisher, unique_prefix)
+from ganeti_testlib import (BROKER_URL, UNREACHABLE_URL, side_publisher)
+from ganeti_testlib import prefix, tap  # noqa: F401 - fixtures
 from synnefo.core.contracts.bus import Publisher
 from synnefo.core import messages
 from synnefo.core.timeutil import utcnow
 from synnefo.daemons.spool import Spool, SpoolingPublisher
-
-
-@pytest.fixture
-def prefix():
-    return unique_prefix()
-
-
-@pytest.fixture
-def tap(prefix):
-    broker_available()
-    tap = BrokerTap(prefix)
-    yield tap
-    tap.close()
 
 
 def _message(prefix, n):

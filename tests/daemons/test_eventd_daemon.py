@@ -5,8 +5,8 @@ import threading
 
 import pytest
 
-from ganeti_testlib import (BrokerTap, broker_available, load_version,
-                            recorded_status, unique_prefix, versions, write_like_ganeti)
+from ganeti_testlib import load_version, recorded_status, versions, write_like_ganeti
+from ganeti_testlib import prefix, tap  # noqa: F401 - fixtures
 from synnefo.core.settings import parse_settings
 from synnefo.daemons.eventd.cli import build_eventd
 from synnefo.daemons.eventd.config import EventdConfig
@@ -16,19 +16,6 @@ from synnefo.testing.tcpproxy import TcpProxy
 
 NODE = "node1.example.test"
 CLUSTER = "cluster.example.test"
-
-
-@pytest.fixture
-def prefix():
-    return unique_prefix()
-
-
-@pytest.fixture
-def tap(prefix):
-    broker_available()
-    tap = BrokerTap(prefix)
-    yield tap
-    tap.close()
 
 
 @pytest.fixture

@@ -7,24 +7,11 @@ import time
 
 import pytest
 
-from ganeti_testlib import (BrokerTap, broker_available, load_version, script, unique_prefix,
-                            versions, write_ini, write_like_ganeti)
+from ganeti_testlib import (load_version, script, versions, write_ini, write_like_ganeti)
+from ganeti_testlib import prefix, tap  # noqa: F401 - fixtures
 from synnefo.daemons.eventd.watcher import archive_path
 
 NODE = "node1.example.test"
-
-
-@pytest.fixture
-def prefix():
-    return unique_prefix()
-
-
-@pytest.fixture
-def tap(prefix):
-    broker_available()
-    tap = BrokerTap(prefix)
-    yield tap
-    tap.close()
 
 
 @pytest.fixture

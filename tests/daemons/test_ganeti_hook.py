@@ -6,7 +6,8 @@ import threading
 import pytest
 
 from ganeti_testlib import (BROKER_URL, UNREACHABLE_URL, BrokerTap, broker_available, hook_env,
-                            script, side_publisher, unique_prefix, write_ini)
+                            script, side_publisher, write_ini)
+from ganeti_testlib import prefix  # noqa: F401 - fixtures
 from synnefo.core.domain.naming import InstanceNaming
 from synnefo.daemons import ganeti_hook
 from synnefo.daemons.ganeti_hook import BadHookEnvironment, Skip, decide, eui64
@@ -111,11 +112,6 @@ def test_eui64_address_in_an_ipv6_network():
 
 
 # --- the console script, as Ganeti runs it -------------------------------------------------
-
-@pytest.fixture
-def prefix():
-    return unique_prefix()
-
 
 def _ini(tmp_path, prefix, amqp_url, **extra):
     return write_ini(tmp_path / "synnefo.ini", prefix=prefix, amqp_url=amqp_url, node_name=NODE,
