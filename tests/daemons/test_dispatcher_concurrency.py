@@ -170,6 +170,15 @@ def _queues_empty(env) -> bool:
                    for r in admin.depths(channel, topology))
 
 
+def finish_and_check(processes, core, env, ids, record, workers, timeout=120) -> None:
+    """Let the stream finish, stop the workers, and check nothing was lost or applied twice."""
+    wait_for(lambda: started(core, ids) == len(ids), timeout=timeout, what="every server to start")
+    wait_for(lambda: _queues_empty(env), what="the queues to drain")
+    stop(processes, workers)
+    no_repeats(read_records(record))
+    assert _queues_empty(env)
+
+
 def creates(prefix, ids, duplicates: int, seed: int) -> list[messages.Message]:
     stream = [messages.op_status(f"{prefix}{sid}", "OP_INSTANCE_CREATE", sid, "success", T0)
               for sid in ids]
@@ -198,11 +207,7 @@ def test_a_worker_killed_mid_stream_loses_nothing_and_applies_nothing_twice(
     victim.wait()
     assert started(bus_core, ids) < len(ids)
     survivor = processes.recording_dispatcher(bus_env.ini, record, "survivor")
-    wait_for(lambda: started(bus_core, ids) == len(ids), timeout=120, what="every server to start")
-    wait_for(lambda: _queues_empty(bus_env), what="the queues to drain")
-    stop(processes, [survivor])
-    no_repeats(read_records(record))
-    assert _queues_empty(bus_env)
+    finish_and_check(processes, bus_core, bus_env, ids, record, [survivor])
 
 
 def test_sigterm_mid_stream_stops_cleanly_and_the_next_dispatcher_loses_nothing(
@@ -217,11 +222,7 @@ def test_sigterm_mid_stream_stops_cleanly_and_the_next_dispatcher_loses_nothing(
     assert processes.terminate(first) == 0
     assert "stopping after the message in hand" in processes.log("first")
     second = processes.recording_dispatcher(bus_env.ini, record, "second")
-    wait_for(lambda: started(bus_core, ids) == len(ids), timeout=120, what="every server to start")
-    wait_for(lambda: _queues_empty(bus_env), what="the queues to drain")
-    stop(processes, [second])
-    no_repeats(read_records(record))
-    assert _queues_empty(bus_env)
+    finish_and_check(processes, bus_core, bus_env, ids, record, [second])
 
 
 def test_the_broker_going_away_mid_stream_loses_nothing_and_applies_nothing_twice(
@@ -309,8 +310,4 @@ def test_a_real_broker_restart_mid_stream_loses_nothing_and_applies_nothing_twic
     _restart_rabbitmq()
     for message in creates(bus_env.prefix, second, duplicates=30, seed=4):
         bus_core.publisher.publish(message)
-    wait_for(lambda: started(bus_core, ids) == len(ids), timeout=180, what="every server to start")
-    wait_for(lambda: _queues_empty(bus_env), what="the queues to drain")
-    stop(processes, [worker])
-    no_repeats(read_records(record))
-    assert _queues_empty(bus_env)
+    finish_and_check(processes, bus_core, bus_env, ids, record, [worker], timeout=180)
