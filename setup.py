@@ -34,7 +34,10 @@ TEST_REQUIRES = [
 ]
 
 ENTRY_POINTS = {
-    "paste.app_factory": ["main = synnefo.web:main"],
+    "paste.app_factory": [
+        "main = synnefo.web:main",
+        "development = synnefo.devserver:main",
+    ],
     "console_scripts": [
         "snf-manage = synnefo.daemons.manage:main",
         "snf-dispatcher = synnefo.daemons.dispatcher:main",
@@ -49,6 +52,9 @@ ENTRY_POINTS = {
     "synnefo.console_proxies": [
         "fake = synnefo.plugins.consoles.fake:FakeConsoleProxy",
         "vncauthproxy = synnefo.plugins.consoles.vncauthproxy:VncAuthProxyConsole",
+    ],
+    "synnefo.publishers": [
+        "kombu = synnefo.messaging:make_publisher",
     ],
     "synnefo.message_handlers": [
         "ganeti-op-status = synnefo.plugins.handlers.op_status:OpStatusHandler",

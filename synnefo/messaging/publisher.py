@@ -54,5 +54,5 @@ class KombuPublisher(Publisher):
 
 
 def make_publisher(core) -> KombuPublisher:
-    """The factory ``Core.publisher`` calls (``synnefo.messaging:make_publisher``)."""
+    """The factory ``Core.publisher`` calls (entry point ``kombu`` of ``synnefo.publishers``)."""
     return KombuPublisher(core.settings)
