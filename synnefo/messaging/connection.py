@@ -26,7 +26,3 @@ def connect(settings: Settings) -> kombu.Connection:
         from synnefo.messaging import embedded
         return kombu.Connection(embedded_db_url(url, settings.here), transport=embedded.Transport)
     return kombu.Connection(url, transport_options={"confirm_publish": True}, heartbeat=30)
-
-
-def is_rabbitmq(connection: kombu.Connection) -> bool:
-    return connection.transport.driver_type == "amqp"
