@@ -19,10 +19,15 @@ def embedded_db_url(url: str, here: str) -> str:
     return normalize_url(inner, here).render_as_string(hide_password=False)
 
 
-def connect(settings: Settings) -> kombu.Connection:
-    """A (lazy) connection; RabbitMQ channels use publisher confirms."""
+def connect(settings: Settings, connect_timeout: float | None = None) -> kombu.Connection:
+    """A (lazy) connection; RabbitMQ channels use publisher confirms.
+
+    Several URLs separated by ``;`` are fail-over alternatives: kombu tries them round-robin,
+    moving to the next one whenever connecting fails. ``as_uri()`` names the one in use.
+    """
     url = settings.amqp_url
     if is_embedded(url):
         from synnefo.messaging import embedded
         return kombu.Connection(embedded_db_url(url, settings.here), transport=embedded.Transport)
-    return kombu.Connection(url, transport_options={"confirm_publish": True}, heartbeat=30)
+    return kombu.Connection(url, transport_options={"confirm_publish": True}, heartbeat=30,
+                            connect_timeout=connect_timeout)

@@ -14,7 +14,8 @@ log = logging.getLogger(__name__)
 
 
 def make_consumer(core, options: DispatcherOptions) -> DispatcherConsumer:
-    return DispatcherConsumer(core, connect(core.settings), build_topology(core.settings), options)
+    connection = connect(core.settings, connect_timeout=options.connect_timeout)
+    return DispatcherConsumer(core, connection, build_topology(core.settings), options)
 
 
 def run_consumer(consumer: DispatcherConsumer) -> None:
