@@ -13,6 +13,11 @@ def is_embedded(url: str) -> bool:
     return url.startswith(EMBEDDED_SCHEMES)
 
 
+def one_pass(connection: kombu.Connection) -> int:
+    """``max_retries`` for ``ensure_connection`` that tries each fail-over URL once."""
+    return max(len(connection.alt or ()) - 1, 0)
+
+
 def embedded_db_url(url: str, here: str) -> str:
     """``sqla+sqlite:///broker.sqlite`` -> an SQLAlchemy URL, relative paths resolved against ``here``."""
     inner = url.split("+", 1)[1]

@@ -24,7 +24,7 @@ import kombu.exceptions
 from synnefo.core.contracts.bus import Message, Publisher
 from synnefo.core.settings import Settings, parse_section
 from synnefo.messaging import entities
-from synnefo.messaging.connection import connect
+from synnefo.messaging.connection import connect, one_pass
 from synnefo.messaging.spool import Spool, SpoolingPublisher
 from synnefo.messaging.topology import build_topology
 
@@ -126,7 +126,7 @@ class KombuPublisher(Publisher):
                 self._connection = connect(self.settings,
                                            connect_timeout=self.options.connect_timeout)
             # One pass over the URLs (kombu moves to the next one on each failure).
-            self._connection.ensure_connection(max_retries=len(self._connection.alt or [1]),
+            self._connection.ensure_connection(max_retries=one_pass(self._connection),
                                                interval_start=0, interval_step=0)
             channel = self._connection.channel()
             entities.declare_all(channel, self.topology)
