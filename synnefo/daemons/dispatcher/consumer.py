@@ -51,6 +51,7 @@ class DispatcherConsumer(ConsumerMixin):
 
     # -- kombu ConsumerMixin hooks --
     def get_consumers(self, Consumer, channel):
+        # On every (re)connection: a node that lost the definitions gets them back first.
         entities.declare_all(channel, self.topology)
         self._producer = kombu.Producer(channel)
         self.pending = []
@@ -90,6 +91,7 @@ class DispatcherConsumer(ConsumerMixin):
     def on_message(self, spec: QueueSpec, message: kombu.Message) -> None:
         self.pending.append((spec, message))
         self._delivered = True
+        # ``busy``: a commit in ``flush`` may drain more deliveries; they join the next batch.
         if len(self.pending) >= self.options.batch_size and not self.busy:
             self.flush()
 

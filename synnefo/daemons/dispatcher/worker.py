@@ -22,6 +22,8 @@ def run_consumer(consumer: DispatcherConsumer) -> None:
     """Consume until ``consumer.stop()``; the batch in hand is finished first."""
     try:
         try:
+            # drain_events wakes every idle_flush seconds, so a partial batch is applied as
+            # soon as the traffic pauses instead of waiting for the batch to fill.
             consumer.run(safety_interval=consumer.options.idle_flush)
         except SystemExit:
             pass
