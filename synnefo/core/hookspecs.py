@@ -32,10 +32,13 @@ hookimpl = pluggy.HookimplMarker(PROJECT)
 def select_backend(backends: Sequence[Backend], flavor: Flavor, owner: User) -> Backend | None:
     """Choose the backend (Ganeti cluster) for a new server; the first non-None answer wins.
 
-    :param backends: the candidate ``Backend`` rows (enabled: not drained, not offline).
+    :param backends: the candidates, a list of ``synnefo.core.contracts.BackendCandidate``
+        (plain ``id``, ``name``, ``load`` = servers not deleted) for the enabled backends
+        (not drained, not offline), by id.
     :param flavor: the ``Flavor`` row of the new server.
     :param owner: the ``User`` row creating it.
-    :return: one of ``backends``, or None to let the next implementation decide.
+    :return: one of ``backends`` (an answer that is not one of them is an error), or None to
+        let the next implementation decide.
     """
 
 

@@ -1,21 +1,12 @@
 """UTC time helpers: every stored time is UTC."""
 import datetime as dt
 
-UTC = dt.timezone.utc
+from synnefo.core.domain.times import UTC, as_utc  # noqa: F401 (re-exported)
 
 
 def utcnow() -> dt.datetime:
     """The current time, timezone-aware UTC."""
     return dt.datetime.now(UTC)
-
-
-def as_utc(value: dt.datetime | None) -> dt.datetime | None:
-    """Treat a naive datetime as UTC; convert an aware one to UTC."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=UTC)
-    return value.astimezone(UTC)
 
 
 def from_ganeti_timestamp(pair) -> dt.datetime | None:

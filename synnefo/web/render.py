@@ -12,16 +12,14 @@ import re
 from dataclasses import dataclass
 
 from synnefo.core.db.models import Flavor, Image, Server
-from synnefo.core.domain.state import ApiStatus, api_status
+from synnefo.core.db.server_state import server_state
+from synnefo.core.domain.state import ApiStatus, api_status, vm_state
 from synnefo.core.services.metadata import as_dict
-from synnefo.core.services.notifications import server_state
 from synnefo.core.timeutil import as_utc, isoformat
 from synnefo.web.microversions import Version
 
 POWER_STATE = {"STARTED": 1, "STOPPED": 4}
 PROGRESS_STATUSES = ("ACTIVE", "BUILD")   # Nova shows progress in these only
-VM_STATE = {"BUILD": "building", "STARTED": "active", "STOPPED": "stopped", "ERROR": "error",
-            "DESTROYED": "deleted"}
 
 
 @dataclass(frozen=True)
@@ -63,7 +61,7 @@ def server_detail(api: Api, server: Server, *, show: bool = False) -> dict:
         "OS-SRV-USG:launched_at": None if server.operstate == "BUILD" else micro_iso(server.created),
         "OS-SRV-USG:terminated_at": micro_iso(server.deleted_at),
         "OS-EXT-STS:task_state": _task_state(server),
-        "OS-EXT-STS:vm_state": "deleted" if server.deleted else VM_STATE.get(server.operstate),
+        "OS-EXT-STS:vm_state": vm_state(state),
         "OS-EXT-STS:power_state": POWER_STATE.get(server.operstate, 0),
         "os-extended-volumes:volumes_attached": [],
         "security_groups": [{"name": "default"}],

@@ -5,9 +5,10 @@ from synnefo.core.contracts.backend import (
 from synnefo.core.contracts.bus import Message, Publisher
 from synnefo.core.contracts.console import ConsoleForwarding, ConsoleProxy
 from synnefo.core.contracts.handler import HandlerResult, MessageHandler
+from synnefo.core.contracts.scheduling import BackendCandidate
 
 __all__ = [
     "BackendDriver", "BackendInfo", "ClusterInfo", "ConsoleInfo", "InstanceInfo", "InstanceSpec",
     "JobInfo", "NicInfo", "Message", "Publisher", "ConsoleForwarding", "ConsoleProxy",
-    "HandlerResult", "MessageHandler",
+    "HandlerResult", "MessageHandler", "BackendCandidate",
 ]

@@ -14,8 +14,10 @@ Errors are domain errors from ``synnefo.core.errors``:
 from __future__ import annotations
 
 import abc
-import datetime as dt
 from dataclasses import dataclass, field
+
+# Plain values of what Ganeti reports; the domain compares them, drivers return them.
+from synnefo.core.domain.ganeti import InstanceInfo, JobInfo, NicInfo  # noqa: F401 (re-exported)
 
 
 @dataclass(frozen=True)
@@ -55,50 +57,12 @@ class InstanceSpec:
 
 
 @dataclass(frozen=True)
-class NicInfo:
-    index: int
-    mac: str | None = None
-    ipv4: str | None = None
-    ipv6: str | None = None
-    link: str | None = None
-    network: str | None = None
-
-
-@dataclass(frozen=True)
-class InstanceInfo:
-    """One instance as the cluster reports it in a bulk listing.
-
-    ``running`` is the real run state; ``admin_up`` is what the administrator asked for, so that
-    ``admin_up and not running`` means "error-down" and ``not admin_up`` means "admin-down".
-    """
-    name: str
-    running: bool
-    admin_up: bool
-    vcpus: int | None = None
-    memory_mib: int | None = None
-    nics: tuple[NicInfo, ...] = ()
-    status: str | None = None
-    primary_node: str | None = None
-
-
-@dataclass(frozen=True)
 class ConsoleInfo:
     """Where the instance's console listens (``kind`` is ``vnc``, ``spice``, ``msg`` ...)."""
     kind: str
     host: str | None = None
     port: int | None = None
     message: str | None = None
-
-
-@dataclass(frozen=True)
-class JobInfo:
-    """A Ganeti job as the cluster reports it; ``status`` is None for an unknown job id."""
-    id: int
-    status: str | None
-    opcodes: tuple[str, ...] = ()
-    op_statuses: tuple[str, ...] = ()
-    log_message: str | None = None
-    end_time: dt.datetime | None = None
 
 
 @dataclass(frozen=True)

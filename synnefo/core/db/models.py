@@ -116,7 +116,6 @@ class Server(Timestamps, Base):
     backend_id: Mapped[int | None] = mapped_column(sa.ForeignKey("backends.id"), index=True)
     operstate: Mapped[str] = mapped_column(sa.String(16), default="BUILD")
     deleted: Mapped[bool] = mapped_column(default=False)
-    suspended: Mapped[bool] = mapped_column(default=False)
     task: Mapped[str | None] = mapped_column(sa.String(32))
     task_job_id: Mapped[int | None] = mapped_column(sa.BigInteger)
     backend_job_id: Mapped[int | None] = mapped_column(sa.BigInteger)

@@ -12,9 +12,9 @@ import datetime as dt
 import enum
 from dataclasses import dataclass, field, replace
 
-from synnefo.core.contracts.backend import InstanceInfo, JobInfo
 from synnefo.core.domain import state as sm
-from synnefo.core.timeutil import as_utc, utcnow
+from synnefo.core.domain.ganeti import InstanceInfo, JobInfo, NicInfo, nics_text
+from synnefo.core.domain.times import as_utc
 
 # Job id of a synthetic notification that stands for no Ganeti job (a state observed in a listing).
 SYNTHETIC_JOB_ID = 0
@@ -38,26 +38,6 @@ class DriftKind(str, enum.Enum):
 
 
 @dataclass(frozen=True)
-class NicView:
-    """A NIC as compared: empty strings and None are the same thing."""
-    index: int
-    mac: str | None = None
-    ipv4: str | None = None
-    ipv6: str | None = None
-    link: str | None = None
-    network: str | None = None
-
-    @classmethod
-    def of(cls, nic) -> "NicView":
-        return cls(index=nic.index, mac=_norm(nic.mac), ipv4=_norm(nic.ipv4), ipv6=_norm(nic.ipv6),
-                   link=_norm(nic.link), network=_norm(nic.network))
-
-
-def _norm(value):
-    return value.lower() if isinstance(value, str) and value and ":" in value else (value or None)
-
-
-@dataclass(frozen=True)
 class FlavorView:
     id: int
     name: str
@@ -73,7 +53,7 @@ class ServerSnapshot:
     backend_id: int
     state: sm.ServerState
     flavor: FlavorView
-    nics: tuple[NicView, ...] = ()
+    nics: tuple[NicInfo, ...] = ()
     created: dt.datetime | None = None
 
 
@@ -89,7 +69,7 @@ class OpFix:
 
 @dataclass(frozen=True)
 class NicsFix:
-    nics: tuple[NicView, ...]
+    nics: tuple[NicInfo, ...]
 
 
 @dataclass(frozen=True)
@@ -132,7 +112,7 @@ class ServerVerdict:
 def pending_job_ids(state: sm.ServerState) -> tuple[int, ...]:
     """The jobs the database still considers unfinished for this server."""
     ids = []
-    if state.task is not None and state.task_job_id:
+    if state.task_job_id:   # the task's job, or (with no task) the create job
         ids.append(state.task_job_id)
     if state.backend_status in sm.IN_FLIGHT_STATUSES and state.backend_job_id:
         ids.append(state.backend_job_id)
@@ -150,14 +130,14 @@ def job_in_flight(job: JobInfo | None) -> bool:
 
 
 def compare_server(snap: ServerSnapshot, instance_name: str, view: BackendView,
-                   flavors: list[FlavorView],
+                   flavors: list[FlavorView], now: dt.datetime,
                    grace_cutoff: dt.datetime | None = None) -> ServerVerdict:
-    """Every drift of one server against its cluster's answers."""
+    """Every drift of one server against its cluster's answers, as seen at ``now``."""
     jobs = [view.jobs.get(job_id) for job_id in pending_job_ids(snap.state)]
     if any(job_in_flight(job) for job in jobs):
         return ServerVerdict(snap.id, in_flight=True)
     instance = view.instances.get(instance_name)
-    drifts, state = _stuck(snap, instance_name, view, instance)
+    drifts, state = _stuck(snap, instance_name, view, instance, now)
     if not state.deleted:
         drifts += _state_drift(snap, state, instance_name, view.name, instance, grace_cutoff)
     if instance is not None and not state.deleted and state.operstate != sm.OperState.BUILD:
@@ -166,12 +146,12 @@ def compare_server(snap: ServerSnapshot, instance_name: str, view: BackendView,
     return ServerVerdict(snap.id, in_flight=False, drifts=tuple(drifts))
 
 
-def _stuck(snap, instance_name, view, instance):
+def _stuck(snap, instance_name, view, instance, now):
     """Stuck jobs, and the state the server will have once their notifications are applied."""
     drifts, state = [], snap.state
     for job_id in pending_job_ids(snap.state):
         fix = _stuck_fix(snap.state, job_id, view.jobs.get(job_id), instance)
-        state, _ = settle(state, fix_event(fix, state))
+        state = sm.apply_op_status(state, fix_event(fix, state, now)).state
         found = view.jobs.get(job_id)
         where = f"{found.status} in Ganeti" if found and found.status else "gone from Ganeti"
         drifts.append(Drift(DriftKind.STUCK, view.name, instance_name, snap.id,
@@ -205,6 +185,8 @@ def _job_opcode(state: sm.ServerState, job_id: int, job: JobInfo | None) -> str:
         return state.backend_opcode
     if job_id == state.task_job_id and state.task in OPCODE_OF_TASK:
         return OPCODE_OF_TASK[state.task]
+    if job_id == state.task_job_id and state.task is None:
+        return sm.Opcode.CREATE.value   # the API records a create's job without a task
     if job is not None and job.opcodes:
         return job.opcodes[0]
     return sm.Opcode.QUERY_DATA.value
@@ -223,8 +205,7 @@ def _looks_done(opcode: str, instance: InstanceInfo | None) -> bool:
     return True
 
 
-def fix_event(fix: OpFix, state: sm.ServerState,
-              now: dt.datetime | None = None) -> sm.OpStatusEvent:
+def fix_event(fix: OpFix, state: sm.ServerState, now: dt.datetime) -> sm.OpStatusEvent:
     """The notification a fix stands for, as it will be applied to ``state``.
 
     A finished job keeps the end time Ganeti gave it, so the ordering rule treats it exactly as
@@ -238,24 +219,13 @@ def fix_event(fix: OpFix, state: sm.ServerState,
     return sm.OpStatusEvent(fix.job_id, fix.opcode, fix.status, when, fix.logmsg)
 
 
-def after_all(stored, now: dt.datetime | None = None) -> dt.datetime:
+def after_all(stored, now: dt.datetime) -> dt.datetime:
     """``now``, unless one of the ``stored`` times is not earlier: then just after the latest."""
-    now = as_utc(now) or utcnow()
+    now = as_utc(now)
     latest = max((as_utc(t) for t in stored if t is not None), default=None)
     if latest is not None and now <= latest:
         return latest + dt.timedelta(microseconds=1)
     return now
-
-
-def settle(state: sm.ServerState, event: sm.OpStatusEvent) -> tuple[sm.ServerState, bool]:
-    """Apply a fix's event; (new state, applied). A finished job that newer notifications have
-    superseded is ignored by the ordering rule, but its task is over all the same."""
-    decision = sm.apply_op_status(state, event)
-    if decision.applied:
-        return decision.state, True
-    if event.status.is_final and state.task_job_id == event.job_id:
-        return replace(state, task=None, task_job_id=None), False
-    return state, False
 
 
 def _state_drift(snap, state, instance_name, backend, instance, grace_cutoff) -> list[Drift]:
@@ -267,7 +237,7 @@ def _state_drift(snap, state, instance_name, backend, instance, grace_cutoff) ->
 def _stale(snap, state, instance_name, backend, grace_cutoff) -> list[Drift]:
     if state.operstate == sm.OperState.ERROR:
         return []   # a failed create: Ganeti has nothing, and the database says so
-    if grace_cutoff is not None and snap.created is not None and snap.created > grace_cutoff:
+    if _create_unrecorded(snap, state, grace_cutoff):
         return []   # just created: its create job may not have been recorded yet
     if state.operstate == sm.OperState.BUILD:
         fix = OpFix(SYNTHETIC_JOB_ID, sm.Opcode.CREATE.value, sm.JobStatus.ERROR,
@@ -278,6 +248,14 @@ def _stale(snap, state, instance_name, backend, grace_cutoff) -> list[Drift]:
     return [Drift(DriftKind.STALE, backend, instance_name, snap.id,
                   f"{state.operstate.value} in the database, missing in Ganeti", fix,
                   db_value=state.operstate.value, ganeti_value="missing")]
+
+
+def _create_unrecorded(snap, state: sm.ServerState, grace_cutoff) -> bool:
+    """A BUILD server created after ``grace_cutoff`` whose create job id is not known yet (the
+    API records it after Ganeti accepted the job). A recorded job is asked about instead."""
+    return (state.operstate == sm.OperState.BUILD and state.task_job_id is None
+            and state.backend_job_id is None and grace_cutoff is not None
+            and snap.created is not None and snap.created > grace_cutoff)
 
 
 def ganeti_run_state(instance: InstanceInfo) -> str:
@@ -314,21 +292,16 @@ def _nics_drift(snap, instance_name, backend, instance) -> list[Drift]:
         return []
     return [Drift(DriftKind.NICS, backend, instance_name, snap.id,
                   f"{len(snap.nics)} NIC(s) in the database differ from {len(ganeti)} in Ganeti",
-                  NicsFix(ganeti), db_value=_nics_text(snap.nics), ganeti_value=_nics_text(ganeti))]
+                  NicsFix(ganeti), db_value=nics_text(snap.nics), ganeti_value=nics_text(ganeti))]
 
 
-def _with_db_ipv6(ganeti_nics, db_nics) -> tuple[NicView, ...]:
+def _with_db_ipv6(ganeti_nics, db_nics) -> tuple[NicInfo, ...]:
     """Ganeti's NICs; Ganeti keeps no IPv6 address (the hook derives it from the MAC), so the
     database's is kept for the same NIC rather than reported as drift."""
     ipv6 = {(n.index, n.mac): n.ipv6 for n in db_nics}
-    views = (NicView.of(n) for n in ganeti_nics)
+    views = (NicInfo.of(n) for n in ganeti_nics)
     return tuple(sorted((replace(v, ipv6=v.ipv6 or ipv6.get((v.index, v.mac))) for v in views),
                         key=lambda n: n.index))
-
-
-def _nics_text(nics) -> str:
-    return "; ".join(f"{n.index}:{n.mac or '-'}/{n.ipv4 or '-'}/{n.network or n.link or '-'}"
-                     for n in nics) or "none"
 
 
 def _flavor_drift(snap, instance_name, backend, instance, flavors) -> list[Drift]:

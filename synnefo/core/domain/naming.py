@@ -2,10 +2,9 @@
 
 The instance name is ``<prefix><id>`` (``snf-42``). The text before the first dash of the prefix
 is the routing prefix used in AMQP routing keys, so several deployments can share one cluster.
+A bad prefix raises ``ValueError``; the settings schema rejects it first, with the setting's name.
 """
 from dataclasses import dataclass
-
-from synnefo.core.errors import ConfigurationError
 
 
 @dataclass(frozen=True)
@@ -14,7 +13,7 @@ class InstanceNaming:
 
     def __post_init__(self):
         if "-" not in self.prefix:
-            raise ConfigurationError(f"instance prefix {self.prefix!r} must contain a dash")
+            raise ValueError(f"instance prefix {self.prefix!r} must contain a dash")
 
     @property
     def routing_prefix(self) -> str:

@@ -8,6 +8,9 @@
   notification whose key is not newer than the stored one is stale or a duplicate and is ignored.
   Operstate-setting notifications are ordered among themselves (see ServerState), so the final
   state does not depend on the order in which notifications arrive.
+* A task ends when its job's final notification arrives, even a stale one, or when a later
+  job's state-setting notification arrives; neither depends on the ordering keys, so the task
+  too ends the same in any order.
 """
 from __future__ import annotations
 
@@ -124,14 +127,19 @@ class ServerState:
     fault_message: str | None = None
 
     def backend_key(self):
+        """Order of the newest notification recorded: (event time, job id, status rank)."""
         if self.backend_event_time is None:
             return None
+        # Time first (Ganeti's clock orders jobs); the job id breaks ties between jobs, since
+        # Ganeti numbers jobs in submission order; the rank orders statuses of one job.
         rank = self.backend_status.rank if self.backend_status else -1
         return (self.backend_event_time, self.backend_job_id or 0, rank)
 
     def state_key(self):
+        """Order of the notification that set the operstate (always a final status)."""
         if self.state_event_time is None:
             return None
+        # Only final notifications set the state, so the rank is always the final one.
         return (self.state_event_time, self.state_job_id or 0, FINAL_RANK)
 
 
@@ -148,6 +156,7 @@ class OpStatusEvent:
     logmsg: str | None = None
 
     def order_key(self):
+        """Comparable with ``backend_key``/``state_key``: newer means greater."""
         return (self.event_time, self.job_id, self.status.rank)
 
 
@@ -177,7 +186,9 @@ def apply_op_status(state: ServerState, event: OpStatusEvent) -> Decision:
     records = _newer(key, state.backend_key())
     decides = determines_state(event) and _newer(key, state.state_key())
     fault = _create_fault(event)
-    if not records and not decides and fault in (None, state.fault_message):
+    # Ending a task does not depend on the ordering keys: a stale notification ends it too.
+    ends_task = ends_task_of(state, event)
+    if not (records or decides or ends_task) and fault in (None, state.fault_message):
         return Decision(state, applied=False, reason="stale")
     new = replace(state, fault_message=fault) if fault else state
     if records:
@@ -188,10 +199,26 @@ def apply_op_status(state: ServerState, event: OpStatusEvent) -> Decision:
         new = replace(_outcome(new, event), state_event_time=event.event_time,
                       state_job_id=event.job_id)
     new = _settle_failed_removal(new)
-    if event.status.is_final and new.task_job_id == event.job_id:
+    if ends_task:
         new = replace(new, task=None, task_job_id=None)
     changed = (new.operstate, new.deleted) != (state.operstate, state.deleted)
-    return Decision(new, applied=True, reason="operstate" if changed else "recorded")
+    return Decision(new, applied=True, reason=_reason(changed, records or decides))
+
+
+def _reason(changed: bool, ordered: bool) -> str:
+    if changed:
+        return "operstate"
+    return "recorded" if ordered else "task ended"
+
+
+def ends_task_of(state: ServerState, event: OpStatusEvent) -> bool:
+    """Whether ``event`` ends the task's job: its final notification, whenever it arrives, or
+    a later job's state-setting notification (Ganeti ran that job after the task's)."""
+    if state.task_job_id is None:
+        return False
+    if event.job_id == state.task_job_id:
+        return event.status.is_final
+    return event.job_id > state.task_job_id and determines_state(event)
 
 
 def _outcome(state: ServerState, event: OpStatusEvent) -> ServerState:
@@ -224,6 +251,18 @@ def _settle_failed_removal(state: ServerState) -> ServerState:
     return state
 
 
+# Nova's OS-EXT-STS:vm_state for each operstate (API and error messages say it the same way).
+VM_STATE = {
+    OperState.BUILD: "building", OperState.STARTED: "active", OperState.STOPPED: "stopped",
+    OperState.ERROR: "error", OperState.DESTROYED: "deleted",
+}
+
+
+def vm_state(state: ServerState) -> str:
+    """Nova's ``vm_state`` of a server."""
+    return "deleted" if state.deleted else VM_STATE[state.operstate]
+
+
 def api_status(state: ServerState) -> ApiStatus:
     """The OpenStack status a client sees."""
     if state.deleted or state.operstate == OperState.DESTROYED:
@@ -244,10 +283,18 @@ def parse_status(value: str) -> JobStatus:
     return JobStatus(value)
 
 
-def start_task(state: ServerState, task: Task, job_id: int) -> ServerState:
-    """Record what the API just submitted. If the job's final notification already arrived
-    (a fast backend can beat the API's own commit), the task is already over: record nothing."""
-    if (state.backend_job_id is not None and state.backend_job_id >= job_id
-            and state.backend_status is not None and state.backend_status.is_final):
-        return state
+def begin_task(state: ServerState, task: Task) -> ServerState:
+    """The API's intent, committed before its job is submitted (the job id is not known yet)."""
+    return replace(state, task=task, task_job_id=None)
+
+
+def start_task(state: ServerState, task: Task | None, job_id: int) -> ServerState:
+    """Record the job submitted for ``task`` (None for a create). If the job is already over
+    (a fast backend can beat the API's own commit), no task is left: the newest notification
+    is a final one of this job or a later one, or a state was set by this job or a later one."""
+    finished = (state.backend_job_id is not None and state.backend_job_id >= job_id
+                and state.backend_status is not None and state.backend_status.is_final)
+    superseded = state.state_job_id is not None and state.state_job_id >= job_id
+    if finished or superseded:
+        return replace(state, task=None, task_job_id=None)
     return replace(state, task=task, task_job_id=job_id)

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from synnefo.core.db.models import Backend, Flavor, Image, ImageMetadata
+from synnefo.core.contracts.scheduling import BackendCandidate
+from synnefo.core.db.models import Backend, Flavor, Image, ImageMetadata, Server
 from synnefo.core.errors import Conflict, InvalidInput, NotFound
 
 IMAGE_FORMATS = ("diskdump", "lvm", "ntfsdump", "ext3dump", "dump", "ntfsclone", "raw", "qcow2")
@@ -66,7 +67,12 @@ def list_backends(session) -> list[Backend]:
     return list(session.scalars(sa.select(Backend).order_by(Backend.id)))
 
 
-def enabled_backends(session) -> list[Backend]:
-    """Backends that take new servers: neither drained nor offline."""
-    return list(session.scalars(sa.select(Backend).where(
-        Backend.drained.is_(False), Backend.offline.is_(False)).order_by(Backend.id)))
+def backend_candidates(session) -> list[BackendCandidate]:
+    """The enabled backends with their load, as the ``select_backend`` hook gets them."""
+    live = (sa.select(Server.backend_id, sa.func.count(Server.id).label("load"))
+            .where(Server.deleted.is_(False)).group_by(Server.backend_id).subquery())
+    rows = session.execute(
+        sa.select(Backend.id, Backend.name, sa.func.coalesce(live.c.load, 0))
+        .outerjoin(live, live.c.backend_id == Backend.id)
+        .where(Backend.drained.is_(False), Backend.offline.is_(False)).order_by(Backend.id))
+    return [BackendCandidate(id=row[0], name=row[1], load=row[2]) for row in rows]

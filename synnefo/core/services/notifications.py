@@ -9,10 +9,11 @@ import datetime as dt
 
 import sqlalchemy as sa
 
-from synnefo.core.contracts.backend import NicInfo
 from synnefo.core.contracts.handler import HandlerOutcome, HandlerResult
 from synnefo.core.db.models import Nic, Server
+from synnefo.core.db.server_state import server_state, store_state
 from synnefo.core.domain import state as sm
+from synnefo.core.domain.ganeti import NicInfo
 from synnefo.core.events import BackendJobFinished, VmStateChanged
 from synnefo.core.timeutil import utcnow
 
@@ -20,39 +21,9 @@ from synnefo.core.timeutil import utcnow
 BUILDING_STATES = (sm.OperState.BUILD.value, sm.OperState.ERROR.value)
 
 
-# A NIC as a notification reports it: the same shape as a driver's listing gives.
-NicUpdate = NicInfo
-
-
 def lock_server(session, server_id: int) -> Server | None:
     """Load a server row locked for update (several dispatchers may race for it)."""
     return session.scalars(sa.select(Server).where(Server.id == server_id).with_for_update()).first()
-
-
-def server_state(server: Server) -> sm.ServerState:
-    return sm.ServerState(
-        operstate=sm.OperState(server.operstate), deleted=server.deleted,
-        task=sm.Task(server.task) if server.task else None, task_job_id=server.task_job_id,
-        backend_job_id=server.backend_job_id, backend_opcode=server.backend_opcode,
-        backend_status=sm.JobStatus(server.backend_status) if server.backend_status else None,
-        backend_logmsg=server.backend_logmsg, backend_event_time=server.backend_event_time,
-        state_event_time=server.state_event_time, state_job_id=server.state_job_id,
-        fault_message=server.fault_message)
-
-
-def store_state(server: Server, new: sm.ServerState) -> None:
-    server.operstate = new.operstate.value
-    server.deleted = new.deleted
-    server.task = new.task.value if new.task else None
-    server.task_job_id = new.task_job_id
-    server.backend_job_id = new.backend_job_id
-    server.backend_opcode = new.backend_opcode
-    server.backend_status = new.backend_status.value if new.backend_status else None
-    server.backend_logmsg = new.backend_logmsg
-    server.backend_event_time = new.backend_event_time
-    server.state_event_time = new.state_event_time
-    server.state_job_id = new.state_job_id
-    server.fault_message = new.fault_message
 
 
 def apply_op_status(uow, core, server_id: int, event: sm.OpStatusEvent) -> HandlerResult:
@@ -76,8 +47,11 @@ def _after_transition(server: Server, old: sm.ServerState, new: sm.ServerState,
         # Built, whichever notification said so first (a later job can overtake the create's).
         server.build_progress = 100
     if new.deleted and not old.deleted:
-        server.deleted_at = utcnow()
+        # Both from the notifications, not the clock, so that arrival order does not matter:
+        # deleted when Ganeti says so, and no NICs nor NIC time (later net-status is ignored).
+        server.deleted_at = new.state_event_time or utcnow()
         server.nics.clear()
+        server.nics_event_time = None
     server.updated = utcnow()
 
 
@@ -95,7 +69,7 @@ def _fire_hooks(uow, core, server: Server, old: sm.ServerState, event: sm.OpStat
         uow.after_commit(lambda: core.hooks.backend_job_finished(event=finished))
 
 
-def apply_net_status(uow, server_id: int, nics: list[NicUpdate],
+def apply_net_status(uow, server_id: int, nics: list[NicInfo],
                      event_time: dt.datetime) -> HandlerResult:
     """Replace a server's NICs, unless a newer net-status was already applied."""
     server = lock_server(uow.session, server_id)

@@ -17,11 +17,13 @@ import sqlalchemy as sa
 from synnefo.core.contracts.backend import InstanceSpec, NicSpec
 from synnefo.core.contracts.console import ConsoleForwarding
 from synnefo.core.db.models import Backend, Server, User
-from synnefo.core.domain.state import FINAL_STATUSES, OperState, Task
+from synnefo.core.db.server_state import server_state, store_state
+from synnefo.core.domain import state as sm
+from synnefo.core.domain.state import OperState, Task
 from synnefo.core.errors import BackendError, BackendNotFound, Conflict, InvalidInput, NotFound
 from synnefo.core.services import metadata as meta
 from synnefo.core.services import queries, quotas
-from synnefo.core.services.catalog import enabled_backends
+from synnefo.core.services.catalog import backend_candidates
 from synnefo.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -94,10 +96,15 @@ class ServerService:
         return max(allowed, req.min_count)
 
     def _select_backend(self, owner, flavor) -> Backend | None:
-        candidates = enabled_backends(self.session)
+        candidates = backend_candidates(self.session)
         if not candidates:
             return None
-        return self.core.hooks.select_backend(backends=candidates, flavor=flavor, owner=owner)
+        chosen = self.core.hooks.select_backend(backends=candidates, flavor=flavor, owner=owner)
+        if chosen is None:
+            return None
+        if chosen not in candidates:
+            raise TypeError(f"select_backend answered {chosen!r}, not one of its candidates")
+        return self.session.get(Backend, chosen.id)
 
     def _insert(self, owner, flavor, image, name, items, backend) -> Server:
         server = Server(owner_id=owner.id, name=name, flavor=flavor, image=image,
@@ -221,7 +228,7 @@ class ServerService:
     def _require_operstate(server: Server, action: str, allowed) -> None:
         if server.operstate not in {s.value for s in allowed}:
             raise Conflict(f"Cannot '{action}' instance {server.id} while it is in vm_state "
-                           f"{VM_STATE.get(server.operstate, server.operstate.lower())}.")
+                           f"{sm.vm_state(server_state(server))}.")
 
     @staticmethod
     def _busy(server: Server, action: str) -> None:
@@ -236,7 +243,7 @@ class ServerService:
         return server
 
     def _start_task(self, server: Server, task: Task) -> None:
-        server.task, server.task_job_id = task.value, None
+        store_state(server, sm.begin_task(server_state(server), task))
         server.updated = utcnow()
         self.uow.commit()
 
@@ -274,12 +281,9 @@ class ServerService:
 
     def _record_job(self, server: Server, job_id: int) -> None:
         server = self._reload(server)
-        if server.backend_job_id == job_id and server.backend_status in FINAL_SET:
-            # The job finished (and was applied) before we got here: nothing is pending.
-            if server.task and server.task_job_id is None and not server.deleted:
-                server.task = None
-        else:
-            server.task_job_id = job_id
+        state = server_state(server)
+        # The row's task, not the one asked for: a notification may already have ended it.
+        store_state(server, sm.start_task(state, state.task, job_id))
         self.uow.commit()
 
     def _abandon(self, server: Server, create: bool, message: str) -> None:
@@ -308,7 +312,3 @@ class ServerService:
             server.operstate == OperState.ERROR.value and server.task_job_id is None
             and server.backend_job_id is None)
 
-
-FINAL_SET = {s.value for s in FINAL_STATUSES}
-VM_STATE = {"STARTED": "active", "STOPPED": "stopped", "ERROR": "error", "BUILD": "building",
-            "DESTROYED": "deleted"}

@@ -7,9 +7,9 @@ import sqlalchemy as sa
 from sqlalchemy import orm
 
 from synnefo.core.db.models import Backend, Server, User
+from synnefo.core.db.server_state import server_state
 from synnefo.core.domain.state import OperState, api_status
 from synnefo.core.errors import NotFound
-from synnefo.core.services.notifications import server_state
 from synnefo.daemons.manage.output import emit, print_json, print_table
 
 LIST_COLUMNS = ["id", "name", "owner", "backend", "operstate", "status", "task", "last_job",

@@ -4,8 +4,9 @@ from __future__ import annotations
 import colander
 
 from synnefo.core import messages
+from synnefo.core.contracts import NicInfo
 from synnefo.core.contracts.handler import HandlerResult, MessageHandler
-from synnefo.core.services.notifications import NicUpdate, apply_net_status
+from synnefo.core.services.notifications import apply_net_status
 from synnefo.plugins.handlers import schemas
 from synnefo.plugins.handlers.common import not_ours
 
@@ -31,11 +32,11 @@ def net_status_schema() -> colander.SchemaNode:
         schemas.event_time())
 
 
-def nic_updates(nics: list[dict]) -> list[NicUpdate]:
+def nic_updates(nics: list[dict]) -> list[NicInfo]:
     """NICs in Ganeti's order; a NIC without ``index`` takes its position in the list."""
-    return [NicUpdate(index=nic["index"] if nic["index"] is not None else position,
-                      mac=nic["mac"] or None, ipv4=nic["ip"] or None, ipv6=nic["ipv6"] or None,
-                      link=nic["link"], network=nic["network"])
+    return [NicInfo(index=nic["index"] if nic["index"] is not None else position,
+                    mac=nic["mac"] or None, ipv4=nic["ip"] or None, ipv6=nic["ipv6"] or None,
+                    link=nic["link"], network=nic["network"])
             for position, nic in enumerate(nics)]
 
 

@@ -55,3 +55,39 @@ def test_times_round_trip_with_microseconds_in_utc(migrated_url):
         assert stored.utcoffset() == dt.timedelta(0)
     finally:
         engine.dispose()
+
+
+def _insert_0001_server(engine) -> None:
+    """A user, a flavor and a server as revision 0001 stored them (with ``suspended``)."""
+    when = dt.datetime(2026, 1, 2, tzinfo=dt.timezone.utc)
+    meta = sa.MetaData()
+    meta.reflect(engine, only=["users", "flavors", "servers"])
+    users, flavors, servers = (meta.tables[n] for n in ("users", "flavors", "servers"))
+    with engine.begin() as conn:
+        conn.execute(users.insert().values(id=1, name="u", is_admin=False, max_servers=1,
+                                           max_cores=1, max_ram_mib=1, max_disk_gib=1,
+                                           created=when, updated=when))
+        conn.execute(flavors.insert().values(id=1, name="f", vcpus=1, ram_mib=512, disk_gib=1,
+                                             public=True, created=when))
+        conn.execute(servers.insert().values(id=7, owner_id=1, name="vm", flavor_id=1,
+                                             operstate="STARTED", deleted=False, suspended=False,
+                                             build_progress=100, created=when, updated=when))
+
+
+def test_0002_drops_suspended_keeping_servers_and_downgrades(db_url):
+    engine = make_engine(db_url)
+    try:
+        migrate.upgrade(engine, "0001")
+        _insert_0001_server(engine)
+        migrate.upgrade(engine, "0002")
+        columns = {c["name"] for c in sa.inspect(engine).get_columns("servers")}
+        assert "suspended" not in columns
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT name, operstate FROM servers")).all() == [
+                ("vm", "STARTED")]
+        migrate.downgrade(engine, "0001")
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT name, suspended FROM servers")).all() == [
+                ("vm", False)]
+    finally:
+        engine.dispose()

@@ -1,6 +1,5 @@
 """The VM state machine: every opcode x status, ordering, duplicates, derived API status."""
 import datetime as dt
-import random
 
 import pytest
 from hypothesis import given, settings, strategies as st
@@ -113,6 +112,35 @@ def test_task_not_started_when_the_job_already_finished():
     assert sm.start_task(done, sm.Task.POWERING_OFF, 12).task is None
 
 
+def test_a_task_ends_when_its_final_notification_comes_after_a_later_job_s():
+    # Job 6 (say an admin's set-params) is newer, so job 5's final notification is stale for
+    # the ordering rule; it must still end the task, or the server answers 409 for ever.
+    state = sm.start_task(ServerState(operstate=OperState.STARTED), sm.Task.REBOOTING, 5)
+    state = sm.apply_op_status(state, event(6, Opcode.SET_PARAMS.value, "running", 3)).state
+    state = sm.apply_op_status(state, event(5, Opcode.REBOOT.value, "error", 2)).state
+    assert (state.task, state.task_job_id) == (None, None)
+    assert (state.backend_job_id, state.backend_status) == (6, JobStatus.RUNNING)
+
+
+def test_a_later_job_s_state_setting_notification_supersedes_the_task():
+    state = sm.start_task(ServerState(operstate=OperState.STARTED), sm.Task.REBOOTING, 5)
+    state = sm.apply_op_status(state, event(6, Opcode.SHUTDOWN.value, "success", 3)).state
+    assert state.task is None and state.operstate == OperState.STOPPED
+
+
+def test_an_earlier_job_s_notifications_leave_the_task_alone():
+    state = sm.start_task(ServerState(operstate=OperState.STARTED), sm.Task.REBOOTING, 5)
+    state = sm.apply_op_status(state, event(4, Opcode.STARTUP.value, "success", 1)).state
+    assert (state.task, state.task_job_id) == (sm.Task.REBOOTING, 5)
+
+
+def test_a_task_whose_job_was_superseded_before_it_was_recorded_is_not_started():
+    later = sm.apply_op_status(ServerState(operstate=OperState.STARTED),
+                               event(6, Opcode.SHUTDOWN.value, "success", 3)).state
+    later = sm.apply_op_status(later, event(7, Opcode.SET_PARAMS.value, "queued", 4)).state
+    assert sm.start_task(later, sm.Task.REBOOTING, 5).task is None
+
+
 def test_remove_failing_after_create_failed_deletes_in_either_order():
     create_failed = event(1, Opcode.CREATE.value, "error", 1, "no such OS")
     remove_failed = event(2, Opcode.REMOVE.value, "error", 2, "Instance 'snf-1' not known")
@@ -168,8 +196,22 @@ def job_streams(draw):
     return events
 
 
-def run(events):
-    state = ServerState()
+TASK_OF_OPCODE = {Opcode.STARTUP.value: sm.Task.POWERING_ON,
+                  Opcode.SHUTDOWN.value: sm.Task.POWERING_OFF,
+                  Opcode.REBOOT.value: sm.Task.REBOOTING, Opcode.REMOVE.value: sm.Task.DELETING}
+
+
+def task_of(events, rnd) -> ServerState:
+    """The state before the stream: no task, or the API's task for one of the stream's jobs
+    (recorded before its notifications arrive)."""
+    jobs = {ev.job_id: ev.opcode for ev in events if ev.opcode in TASK_OF_OPCODE}
+    if not jobs or rnd.random() < 0.2:
+        return ServerState()
+    job_id = rnd.choice(sorted(jobs))
+    return sm.start_task(ServerState(), TASK_OF_OPCODE[jobs[job_id]], job_id)
+
+
+def run(events, state=ServerState()):
     for ev in events:
         state = sm.apply_op_status(state, ev).state
     return state
@@ -178,7 +220,9 @@ def run(events):
 @settings(max_examples=300, deadline=None)
 @given(job_streams(), st.randoms(use_true_random=False), st.integers(0, 5))
 def test_shuffled_and_duplicated_streams_end_in_the_ordered_state(events, rnd, dupes):
-    expected = run(events)
+    start = task_of(events, rnd)
+    expected = run(events, start)
     noisy = events + [rnd.choice(events) for _ in range(dupes)]
     rnd.shuffle(noisy)
-    assert run(noisy) == expected
+    assert run(noisy, start) == expected   # every field, the task and its job included
+    assert expected.task is None           # every job of the stream finished

@@ -103,6 +103,33 @@ def test_failed_and_just_created_servers_missing_in_ganeti_are_not_stale(world):
     assert world.run(fix=ALL).records == []
 
 
+def test_a_just_created_server_whose_create_succeeded_is_stale_at_once(world):
+    # The grace is for a create job not yet recorded; this one succeeded, then the instance went.
+    sid = world.server(created=utcnow(), backend_job_id=3, backend_opcode="OP_INSTANCE_CREATE",
+                       backend_status="success", backend_event_time=T_JOB,
+                       state_event_time=T_JOB, state_job_id=3)
+    report = world.run(fix={DriftKind.STALE})
+    assert kinds(report) == ["stale"]
+    assert world.get(sid).deleted
+
+
+def test_a_just_created_server_whose_create_job_is_queued_is_left_alone(world):
+    world.server("BUILD", created=utcnow(), task_job_id=4)
+    world.cluster["jobs"][4] = JobInfo(4, "queued", ("OP_INSTANCE_CREATE",))
+    report = world.run(fix=ALL)
+    assert report.records == [] and report.servers_in_flight == 1
+
+
+def test_a_just_created_server_whose_create_job_failed_unnoticed_becomes_error(world):
+    sid = world.server("BUILD", created=utcnow(), task_job_id=4)
+    world.cluster["jobs"][4] = JobInfo(4, "error", ("OP_INSTANCE_CREATE",),
+                                       log_message="no such OS", end_time=T_JOB)
+    report = world.run(fix={DriftKind.STUCK})
+    assert kinds(report) == ["stuck"]
+    row = world.get(sid)
+    assert (row.operstate, row.fault_message, row.task_job_id) == ("ERROR", "no such OS", None)
+
+
 # -- orphans --------------------------------------------------------------------------------
 
 def _orphans(world):

@@ -37,8 +37,21 @@ def populated(tmp_path):
     return session, user, flavor, (a, b, c)
 
 
+def candidates(session):
+    """The plain candidates a create offers the hook, by backend name."""
+    return {c.name: c for c in catalog.backend_candidates(session)}
+
+
+def test_candidates_carry_the_live_server_count_of_enabled_backends(tmp_path):
+    session, user, flavor, _ = populated(tmp_path)
+    catalog.add_backend(session, "drained", "fake").drained = True
+    session.flush()
+    assert {name: c.load for name, c in candidates(session).items()} == {"a": 2, "b": 1, "c": 1}
+
+
 def test_fewest_servers_wins_and_ties_go_to_the_lowest_id(tmp_path):
-    session, user, flavor, (a, b, c) = populated(tmp_path)
+    session, user, flavor, _ = populated(tmp_path)
+    a, b, c = candidates(session).values()
     hooks = make_hooks(scheduler)
     assert hooks.select_backend(backends=[a, b, c], flavor=flavor, owner=user) is b
     assert hooks.select_backend(backends=[a, c], flavor=flavor, owner=user) is c
@@ -46,7 +59,8 @@ def test_fewest_servers_wins_and_ties_go_to_the_lowest_id(tmp_path):
 
 
 def test_another_plugin_answers_first(tmp_path):
-    session, user, flavor, (a, b, c) = populated(tmp_path)
+    session, user, flavor, _ = populated(tmp_path)
+    a, b, c = candidates(session).values()
 
     class PinToA:
         @hookimpl
