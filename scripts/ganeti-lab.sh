@@ -8,6 +8,7 @@
 #   scripts/ganeti-lab.sh status  exit 0 when up and answering
 #   scripts/ganeti-lab.sh exec CMD...   run CMD inside the lab (e.g. gnt-instance list)
 #   scripts/ganeti-lab.sh env     print lab.env
+#   scripts/ganeti-lab.sh amqp off|on   cut / restore the lab's path to RabbitMQ (tests)
 #
 # Only loopback and the lab's own namespaces carry traffic: RAPI listens on 127.0.0.1:5080
 # inside and is forwarded from the host's 127.0.0.1:$GANETI_LAB_RAPI_PORT; the lab's
@@ -164,7 +165,7 @@ EOF
 start_forwarders() {
     local port=$1 pid
     pid=$(holder_pid)
-    rm -f "$LAB/run/rapi.sock" "$LAB/run/amqp.sock"
+    rm -f "$LAB/run/rapi.sock"
     setsid nsenter -t "$pid" -u -m -n -- \
         socat UNIX-LISTEN:"$LAB/run/rapi.sock",fork,mode=600 TCP:127.0.0.1:5080 \
         </dev/null >>"$LAB/forward.log" 2>&1 &
@@ -172,14 +173,40 @@ start_forwarders() {
     setsid socat TCP-LISTEN:"$port",bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:"$LAB/run/rapi.sock" \
         </dev/null >>"$LAB/forward.log" 2>&1 &
     echo $! > "$LAB/run/fwd-rapi-host.pid"
-    setsid socat UNIX-LISTEN:"$LAB/run/amqp.sock",fork,mode=600 TCP:127.0.0.1:"$AMQP_HOST_PORT" \
-        </dev/null >>"$LAB/forward.log" 2>&1 &
-    echo $! > "$LAB/run/fwd-amqp-host.pid"
-    setsid nsenter -t "$pid" -u -m -n -- \
-        socat TCP-LISTEN:5672,bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:"$LAB/run/amqp.sock" \
-        </dev/null >>"$LAB/forward.log" 2>&1 &
-    echo $! > "$LAB/run/fwd-amqp-in.pid"
     echo "$port" > "$LAB/run/rapi-port"
+    amqp_on
+}
+
+alive() { kill -0 "$(cat "$LAB/run/fwd-$1.pid" 2>/dev/null)" 2>/dev/null; }
+
+# The lab's 127.0.0.1:5672 -> the host's RabbitMQ. `amqp off` stops only the lab's end, so
+# the lab sees "connection refused" (the hook spools) while the shared broker runs on.
+amqp_on() {
+    if ! alive amqp-host; then
+        rm -f "$LAB/run/amqp.sock"
+        setsid socat UNIX-LISTEN:"$LAB/run/amqp.sock",fork,mode=600 TCP:127.0.0.1:"$AMQP_HOST_PORT" \
+            </dev/null >>"$LAB/forward.log" 2>&1 &
+        echo $! > "$LAB/run/fwd-amqp-host.pid"
+    fi
+    if ! alive amqp-in; then
+        setsid nsenter -t "$(holder_pid)" -u -m -n -- \
+            socat TCP-LISTEN:5672,bind=127.0.0.1,reuseaddr,fork UNIX-CONNECT:"$LAB/run/amqp.sock" \
+            </dev/null >>"$LAB/forward.log" 2>&1 &
+        echo $! > "$LAB/run/fwd-amqp-in.pid"
+    fi
+    local i
+    for ((i = 0; i < 50; i++)); do
+        in_lab bash -c 'exec 3<>/dev/tcp/127.0.0.1/5672' 2>/dev/null && return 0
+        sleep 0.1
+    done
+    die "the lab's AMQP forward (127.0.0.1:5672 inside) does not accept connections"
+}
+
+amqp_off() {
+    local pid
+    pid=$(cat "$LAB/run/fwd-amqp-in.pid" 2>/dev/null) || return 0
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
 }
 
 write_env() {
@@ -201,7 +228,7 @@ GANETI_LAB_AMQP_URL=amqp://guest:guest@127.0.0.1:5672//
 GANETI_LAB_OSPARAMS_DIR=$LAB/osparams
 GANETI_LAB_HOOKS_DIR=/etc/ganeti/hooks
 GANETI_LAB_QUEUE_DIR=/var/lib/ganeti/queue
-GANETI_LAB_FAKE_HV_DIR=/var/run/ganeti/fake-hv
+GANETI_LAB_FAKE_HV_DIR=/var/run/ganeti/fake-hypervisor
 EOF
     chmod 600 "$ENV_FILE.tmp"
     mv "$ENV_FILE.tmp" "$ENV_FILE"
@@ -214,12 +241,7 @@ rapi_from_host() {
         "https://127.0.0.1:$port/2/info" >/dev/null
 }
 
-forwarders_alive() {
-    local f
-    for f in rapi-in rapi-host amqp-host amqp-in; do
-        kill -0 "$(cat "$LAB/run/fwd-$f.pid" 2>/dev/null)" 2>/dev/null || return 1
-    done
-}
+forwarders_alive() { alive rapi-in && alive rapi-host; }
 
 healthy() { holder_pid >/dev/null && forwarders_alive && rapi_from_host; }
 
@@ -229,6 +251,7 @@ cmd_up() {
     need_root
     mkdir -p "$LAB"
     if healthy; then
+        amqp_on
         write_env
         say "already up ($(grep RAPI_URL "$ENV_FILE" | cut -d= -f2)); env in $ENV_FILE"
         return 0
@@ -268,7 +291,7 @@ lab_pids() {
 
 cmd_down() {
     local pid ns f
-    for f in rapi-host amqp-host; do
+    for f in rapi-host amqp-host; do  # the host ends; the lab ends die with the namespace
         pid=$(cat "$LAB/run/fwd-$f.pid" 2>/dev/null) || continue
         kill "$pid" 2>/dev/null || true
     done
@@ -307,7 +330,8 @@ case "${1:-}" in
     down) need_root; cmd_down ;;
     reset) need_root; cmd_down; cmd_up ;;
     status) cmd_status ;;
+    amqp) case "${2:-}" in on) amqp_on ;; off) amqp_off ;; *) die "usage: ganeti-lab.sh amqp on|off" ;; esac ;;
     exec) shift; [ $# -gt 0 ] || die "usage: ganeti-lab.sh exec CMD..."; in_lab "$@" ;;
     env) [ -f "$ENV_FILE" ] || die "no $ENV_FILE: the lab is not up"; cat "$ENV_FILE" ;;
-    *) echo "usage: $0 up|down|reset|status|exec CMD...|env" >&2; exit 2 ;;
+    *) echo "usage: $0 up|down|reset|status|exec CMD...|env|amqp on|off" >&2; exit 2 ;;
 esac

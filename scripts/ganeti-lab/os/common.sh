@@ -8,13 +8,15 @@ here=$(cd "$(dirname "$0")" && pwd)
 record() {
     # What this script received, one KEY=VALUE per line, for the tests to read.
     [ -n "${OSPARAMS_DIR:-}" ] || return 0
+    # verify runs without an instance (it validates the parameters before the create).
+    name=${INSTANCE_NAME:-os-verify}
     mkdir -p "$OSPARAMS_DIR"
-    tmp="$OSPARAMS_DIR/.$INSTANCE_NAME.$$"
+    tmp="$OSPARAMS_DIR/.$name.$$"
     {
         echo "SCRIPT=$1"
         env | grep -E '^(OS_NAME|OS_VARIANT|OS_API_VERSION|INSTANCE_NAME|DISK_COUNT|NIC_COUNT|OSP_[A-Z0-9_]*)=' | sort
     } > "$tmp"
-    mv "$tmp" "$OSPARAMS_DIR/$INSTANCE_NAME.$1.env"
-    [ "$1" = create ] && cp "$OSPARAMS_DIR/$INSTANCE_NAME.$1.env" "$OSPARAMS_DIR/$INSTANCE_NAME.env"
+    mv "$tmp" "$OSPARAMS_DIR/$name.$1.env"
+    [ "$1" = create ] && cp "$OSPARAMS_DIR/$name.$1.env" "$OSPARAMS_DIR/$name.env"
     return 0
 }
