@@ -45,10 +45,13 @@ def lab_db_url():
 
 
 @pytest.fixture(scope="session")
-def stack(ganeti_lab, lab_db_url, tmp_path_factory):
-    """The deployment every lab test drives (its instance prefix is unique to this session)."""
-    stack = labstack.Stack(ganeti_lab, tmp_path_factory.mktemp("lab-stack"), lab_db_url,
-                           f"t{secrets.token_hex(4)}-")
+def stack(ganeti_lab, lab_db_url):
+    """The deployment every lab test drives. Its instance prefix is unique to this session and
+    deliberately unlike ``t<hex>-``: other sessions on the same broker delete such queues when
+    they end. Its files live under var/ganeti-lab/runs/ (pytest's shared temporary directory
+    is pruned by any other pytest run of the same user, even mid-session)."""
+    prefix = f"lab{secrets.token_hex(3)}-"
+    stack = labstack.Stack(ganeti_lab, labstack.run_dir(prefix), lab_db_url, prefix)
     yield stack
     stack.close()
 

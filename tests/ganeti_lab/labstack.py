@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,6 +28,19 @@ API = "/compute/v2.1"
 AMQP_URL = os.environ.get("SYNNEFO_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 BIN = Path(sys.executable).parent
 HOOK_NAME = "50-snf-lab-hook"
+
+
+def run_dir(prefix: str, keep: int = 3) -> Path:
+    """A fresh directory for one session's .ini, logs, eventd state and spool (older runs
+    beyond the last ``keep`` are removed)."""
+    from synnefo.testing.ganeti_lab import REPO
+    runs = REPO / "var" / "ganeti-lab" / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    for old in sorted(runs.iterdir(), key=lambda p: p.stat().st_mtime)[:-keep or None]:
+        shutil.rmtree(old, ignore_errors=True)
+    path = runs / prefix.rstrip("-")
+    path.mkdir()
+    return path
 
 
 def lab_settings(lab: Lab, db_url: str, prefix: str, **extra: str) -> dict[str, str]:
