@@ -55,6 +55,7 @@ def lab_settings(lab: Lab, db_url: str, prefix: str, **extra: str) -> dict[str, 
         "backend.rapi_url": env["GANETI_LAB_RAPI_URL"],
         "backend.username": env["GANETI_LAB_RAPI_USER"],
         "backend.password": env["GANETI_LAB_RAPI_PASSWORD"],
+        "default_max_servers": "40", "default_max_cores": "80",
         "ganeti.ca_file": env["GANETI_LAB_CA_FILE"], "ganeti.disk_template": "file",
         "ganeti.os_provider": env["GANETI_LAB_OS_IMAGE"], "ganeti.read_timeout": "60",
         **extra,
@@ -170,9 +171,21 @@ class Stack:
             except subprocess.TimeoutExpired:
                 proc.kill()
         self.uninstall_hook()
+        self._remove_leftovers()
         self.server.close()
         _delete_queues(self.core.settings)
         self.core.close()
+
+
+    def _remove_leftovers(self) -> None:
+        """Instances of this session that a failed test left in the lab."""
+        rapi = self.lab.rapi()
+        try:
+            for name in rapi.instances():
+                if name.startswith(self.prefix):
+                    rapi.call("DELETE", f"/2/instances/{name}")
+        finally:
+            rapi.close()
 
 
 class ApiClient:
