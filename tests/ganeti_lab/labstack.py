@@ -228,19 +228,21 @@ class ApiClient:
     def delete(self, server_id: str) -> None:
         self.call("DELETE", f"/servers/{server_id}", 204)
 
-    def wait(self, server_id: str, status: str, timeout: float = 90.0,
+    def wait(self, server_id: str, status: str | tuple[str, ...], timeout: float = 90.0,
              task_state_clear: bool = True) -> dict:
-        """The server once it has ``status`` (``DELETED``: gone from the API, or DELETED)."""
+        """The server once its status is ``status`` (or one of them); ``DELETED`` also
+        matches a server gone from the API."""
+        wanted = (status,) if isinstance(status, str) else status
         deadline, server = time.monotonic() + timeout, None
         while time.monotonic() < deadline:
             server = self.server(server_id)
-            if status == "DELETED" and (server is None or server["status"] == "DELETED"):
-                return server or {}
-            if server and server["status"] == status and (
+            if "DELETED" in wanted and (server is None or server["status"] == "DELETED"):
+                return server or {"status": "DELETED"}
+            if server and server["status"] in wanted and (
                     not task_state_clear or not server.get("OS-EXT-STS:task_state")):
                 return server
             time.sleep(0.2)
-        raise AssertionError(f"server {server_id} never became {status}: "
+        raise AssertionError(f"server {server_id} never became {'/'.join(wanted)}: "
                              f"{json.dumps(server, indent=1)[:2000]}")
 
 
