@@ -23,7 +23,7 @@ import tempfile
 import time
 
 from synnefo.daemons.vncauthproxy import handshake, rfb
-from synnefo.daemons.vncauthproxy.client import request_forwarding
+from synnefo.protocols.vncauthproxy import request_forwarding
 from synnefo.testing import vncserver
 from synnefo.testing.vncauthproxy import loopback_port_range
 

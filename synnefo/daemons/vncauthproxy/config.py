@@ -13,22 +13,11 @@ import colander
 
 from synnefo.core.errors import ConfigurationError
 from synnefo.core.settings import WordList, env_name
+from synnefo.protocols.vncauthproxy import HostPort
 
 SECTION = "vncauthproxy"
 DEFAULT_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                     "fc00::/7")
-
-
-class HostPort(colander.SchemaType):
-    """``host:port`` or ``[v6]:port`` -> (host, port); empty -> None."""
-
-    def deserialize(self, node, cstruct):
-        if cstruct in (colander.null, ""):
-            return None
-        host, sep, port = str(cstruct).rpartition(":")
-        if not sep or not port.isdigit() or not host or int(port) > 65535:
-            raise colander.Invalid(node, f"{cstruct!r} is not host:port")
-        return host.strip("[]"), int(port)
 
 
 class PortRange(colander.SchemaType):

@@ -6,9 +6,10 @@ import contextlib
 import logging
 import os
 
-from synnefo.daemons.vncauthproxy import control, policy
+from synnefo.daemons.vncauthproxy import policy
+from synnefo.protocols import vncauthproxy as control
 from synnefo.daemons.vncauthproxy.config import ProxyConfig
-from synnefo.daemons.vncauthproxy.control import ControlError
+from synnefo.protocols.vncauthproxy import ControlError
 from synnefo.daemons.vncauthproxy.forwarding import Destination, Forwarding
 from synnefo.daemons.vncauthproxy.ports import PortPool
 

@@ -17,8 +17,8 @@ import colander
 from synnefo.core.contracts.console import ConsoleForwarding, ConsoleProxy
 from synnefo.core.errors import BackendUnavailable, ConfigurationError
 from synnefo.core.settings import parse_section
-from synnefo.daemons.vncauthproxy.client import ForwardingRefused, request_forwarding
-from synnefo.daemons.vncauthproxy.config import HostPort
+from synnefo.protocols.vncauthproxy import ForwardingRefused, request_forwarding
+from synnefo.protocols.vncauthproxy import HostPort
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from synnefo.daemons.vncauthproxy.client import request_forwarding
+from synnefo.protocols.vncauthproxy import request_forwarding
 from synnefo.testing.vnc_fixtures import (SCREEN, screenshot_size, socket_dir,  # noqa: F401
                                           vnc_client, vnc_server)
 from synnefo.testing.vncauthproxy import loopback_port_range

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from synnefo.core.errors import ConfigurationError
-from synnefo.daemons.vncauthproxy.client import ForwardingRefused, exchange, request_forwarding
+from synnefo.protocols.vncauthproxy import ForwardingRefused, exchange, request_forwarding
 from synnefo.daemons.vncauthproxy.config import parse_config
 from synnefo.testing.vnc_fixtures import socket_dir, start_proxy  # noqa: F401
 

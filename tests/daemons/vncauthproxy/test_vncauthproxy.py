@@ -10,7 +10,7 @@ from twisted.internet.error import ConnectionRefusedError as TwistedConnectionRe
 from vncdotool.client import AuthenticationError, VNCDoToolClient, VNCDoToolFactory
 
 from synnefo.daemons.vncauthproxy import rfb
-from synnefo.daemons.vncauthproxy.client import ForwardingRefused, request_forwarding
+from synnefo.protocols.vncauthproxy import ForwardingRefused, request_forwarding
 from synnefo.testing.vnc_fixtures import (SCREEN, SERVER_PASSWORD, screenshot_size,  # noqa: F401
                                           socket_dir, start_proxy, vnc_client, vnc_server,
                                           vnc_server_with_password)
