@@ -71,6 +71,8 @@ def _schema() -> colander.MappingSchema:
         _node(Networks(), "allowed_networks", _networks(None, DEFAULT_NETWORKS)),
         _node(s(), "destination_password", ""),
         _node(i(), "max_auth_failures", 10, colander.Range(min=1)),
+        _node(i(), "max_unauthenticated_per_forwarding", 4, colander.Range(min=1)),
+        _node(i(), "max_unauthenticated", 256, colander.Range(min=1)),
     ):
         schema.add(node)
     return schema
@@ -93,6 +95,8 @@ class ProxyConfig:
     allowed_networks: tuple
     destination_password: str
     max_auth_failures: int
+    max_unauthenticated_per_forwarding: int
+    max_unauthenticated: int
 
     @property
     def socket_mode(self) -> int:

@@ -6,11 +6,11 @@ import contextlib
 import logging
 import os
 
-from synnefo.daemons.vncauthproxy import policy
+from synnefo.daemons.vncauthproxy import limits, policy
 from synnefo.protocols import vncauthproxy as control
 from synnefo.daemons.vncauthproxy.config import ProxyConfig
 from synnefo.protocols.vncauthproxy import ControlError
-from synnefo.daemons.vncauthproxy.forwarding import Destination, Forwarding
+from synnefo.daemons.vncauthproxy.forwarding import Destination, Forwarding, reason
 from synnefo.daemons.vncauthproxy.ports import PortPool
 
 log = logging.getLogger("synnefo.daemons.vncauthproxy")
@@ -29,9 +29,13 @@ class ProxyDaemon:
         self._reserved: set[int] = set()
         self._control: asyncio.Server | None = None
         self._secret = config.control_secret or None
+        self.admission = limits.Admission(config.max_unauthenticated_per_forwarding,
+                                          config.max_unauthenticated)
 
     async def start(self) -> None:
         """Open the control endpoint; ``control_endpoint`` then tells where it listens."""
+        asyncio.get_running_loop().set_exception_handler(limits.accept_error_handler())
+        self.admission.total = limits.unauthenticated_budget(self.config.max_unauthenticated)
         if self.config.control_socket:
             self._control = await asyncio.start_unix_server(
                 self._handle_control, self.config.control_socket, limit=control.MAX_REQUEST,
@@ -45,8 +49,9 @@ class ProxyDaemon:
             self.control_endpoint = self._control.sockets[0].getsockname()[:2]
         low, high = self.config.port_range
         log.info("control endpoint %s ready; forwardings listen on %s ports %d-%d, expire after "
-                 "%gs", self.control_endpoint, self.config.listen_address, low, high,
-                 self.config.expiry_seconds)
+                 "%gs; at most %d unauthenticated connections (%d per forwarding)",
+                 self.control_endpoint, self.config.listen_address, low, high,
+                 self.config.expiry_seconds, self.admission.total, self.admission.per_forwarding)
 
     async def _handle_control(self, reader, writer) -> None:
         try:
@@ -54,7 +59,7 @@ class ProxyDaemon:
                 writer.write(await self._answer(reader))
                 await writer.drain()
         except (OSError, TimeoutError) as exc:
-            log.error("control connection failed: %s", exc or exc.__class__.__name__)
+            log.error("control connection failed: %s", reason(exc))
         finally:
             writer.close()
 
@@ -63,7 +68,7 @@ class ProxyDaemon:
             request = control.parse_request(await _read_request(reader), self._secret)
             return control.ok(await self.open_forwarding(request))
         except ControlError as exc:
-            log.error("control request refused: %s", exc)
+            log.error("control request refused: %s", _printable(str(exc)))
             return control.error(str(exc))
 
     async def open_forwarding(self, request: control.ForwardingRequest) -> int:
@@ -72,7 +77,8 @@ class ProxyDaemon:
                                                request.destination_port,
                                                self.config.allowed_networks)
         destination = Destination(request.destination_address, address, request.destination_port)
-        forwarding = Forwarding(destination, request.password, self.config, self._forget)
+        forwarding = Forwarding(destination, request.password, self.config, self._forget,
+                                self.admission)
         busy = self.forwardings.keys() | self._reserved
         for port in self._ports.candidates(request.source_port, busy):
             if await self._try_listen(forwarding, port, fixed=bool(request.source_port)):
@@ -107,6 +113,11 @@ class ProxyDaemon:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.config.control_socket)
         log.info("stopped")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so that a request cannot forge log lines."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 async def _read_request(reader: asyncio.StreamReader) -> bytes:
