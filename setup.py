@@ -19,6 +19,7 @@ INSTALL_REQUIRES = [
     "python-daemon>=3.0",
     "pycryptodome>=3.19",
     "psutil>=5.9",
+    "websockets>=13.0",
 ]
 
 TEST_REQUIRES = [
@@ -31,6 +32,8 @@ TEST_REQUIRES = [
     "python-openstackclient>=6.0",
     "vncdotool>=1.2",
     "trustme>=1.1",
+    "selenium>=4.15",
+    "python-xlib>=0.33",
 ]
 
 ENTRY_POINTS = {
@@ -72,7 +75,8 @@ setup(
     packages=find_namespace_packages(include=["synnefo", "synnefo.*"]),
     include_package_data=True,
     package_data={"synnefo": ["core/db/migrations/*.py", "core/db/migrations/versions/*.py",
-                              "core/db/migrations/*.mako", "web/*.json"]},
+                              "core/db/migrations/*.mako", "web/*.json",
+                              "web/console_page/*"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={"test": TEST_REQUIRES},
     entry_points=ENTRY_POINTS,

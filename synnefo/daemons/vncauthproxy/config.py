@@ -73,6 +73,10 @@ def _schema() -> colander.MappingSchema:
         _node(i(), "max_auth_failures", 10, colander.Range(min=1)),
         _node(i(), "max_unauthenticated_per_forwarding", 4, colander.Range(min=1)),
         _node(i(), "max_unauthenticated", 256, colander.Range(min=1)),
+        _node(HostPort(), "websocket_address", None),
+        _node(WordList(), "websocket_origins", ()),
+        _node(s(), "websocket_cert", ""),
+        _node(s(), "websocket_key", ""),
     ):
         schema.add(node)
     return schema
@@ -97,6 +101,10 @@ class ProxyConfig:
     max_auth_failures: int
     max_unauthenticated_per_forwarding: int
     max_unauthenticated: int
+    websocket_address: tuple[str, int] | None
+    websocket_origins: tuple[str, ...]
+    websocket_cert: str
+    websocket_key: str
 
     @property
     def socket_mode(self) -> int:
@@ -126,4 +134,11 @@ def _checked(config: ProxyConfig) -> ProxyConfig:
     if config.control_address and not config.control_secret:
         raise ConfigurationError(f"[synnefo:{SECTION}] control_address (TCP) needs "
                                  "control_secret (or SYNNEFO_VNCAUTHPROXY_CONTROL_SECRET)")
+    if config.websocket_address and not config.websocket_origins:
+        raise ConfigurationError(f"[synnefo:{SECTION}] websocket_address needs websocket_origins "
+                                 "(the web pages allowed to open consoles, e.g. "
+                                 "https://cloud.example.org)")
+    if bool(config.websocket_cert) != bool(config.websocket_key):
+        raise ConfigurationError(f"[synnefo:{SECTION}] set both websocket_cert and websocket_key "
+                                 "(TLS), or neither")
     return config

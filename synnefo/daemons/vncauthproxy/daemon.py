@@ -6,11 +6,11 @@ import contextlib
 import logging
 import os
 
-from synnefo.daemons.vncauthproxy import limits, policy
+from synnefo.daemons.vncauthproxy import limits, policy, websocket
 from synnefo.protocols import vncauthproxy as control
 from synnefo.daemons.vncauthproxy.config import ProxyConfig
 from synnefo.protocols.vncauthproxy import ControlError
-from synnefo.daemons.vncauthproxy.forwarding import Destination, Forwarding, reason
+from synnefo.daemons.vncauthproxy.forwarding import WAITING, Destination, Forwarding, reason
 from synnefo.daemons.vncauthproxy.ports import PortPool
 
 log = logging.getLogger("synnefo.daemons.vncauthproxy")
@@ -28,6 +28,8 @@ class ProxyDaemon:
         self._ports = PortPool(*config.port_range)
         self._reserved: set[int] = set()
         self._control: asyncio.Server | None = None
+        self._websocket = None
+        self.websocket_endpoint: tuple[str, int] | None = None
         self._secret = config.control_secret or None
         self.admission = limits.Admission(config.max_unauthenticated_per_forwarding,
                                           config.max_unauthenticated)
@@ -47,11 +49,30 @@ class ProxyDaemon:
             self._control = await asyncio.start_server(
                 self._handle_control, host, port, limit=control.MAX_REQUEST, backlog=BACKLOG)
             self.control_endpoint = self._control.sockets[0].getsockname()[:2]
+        await self._start_websocket()
         low, high = self.config.port_range
         log.info("control endpoint %s ready; forwardings listen on %s ports %d-%d, expire after "
                  "%gs; at most %d unauthenticated connections (%d per forwarding)",
                  self.control_endpoint, self.config.listen_address, low, high,
                  self.config.expiry_seconds, self.admission.total, self.admission.per_forwarding)
+
+    async def _start_websocket(self) -> None:
+        if self.config.websocket_address is None:
+            return
+        tls = None
+        if self.config.websocket_cert:
+            tls = websocket.tls_context(self.config.websocket_cert, self.config.websocket_key)
+        self._websocket = await websocket.start(self.waiting, *self.config.websocket_address,
+                                                self.config.websocket_origins, tls)
+        self.websocket_endpoint = next(iter(self._websocket.sockets)).getsockname()[:2]
+        log.info("WebSocket endpoint %s://%s:%d/vnc/<port> ready for origins %s",
+                 "wss" if tls else "ws", *self.websocket_endpoint,
+                 " ".join(self.config.websocket_origins))
+
+    def waiting(self, port: int) -> Forwarding | None:
+        """The forwarding on ``port`` if it still waits for its client."""
+        forwarding = self.forwardings.get(port)
+        return forwarding if forwarding is not None and forwarding.state == WAITING else None
 
     async def _handle_control(self, reader, writer) -> None:
         try:
@@ -108,7 +129,11 @@ class ProxyDaemon:
         """Stop taking requests and end every forwarding and relay."""
         if self._control is not None:
             self._control.close()
+        if self._websocket is not None:
+            self._websocket.close()
         await asyncio.gather(*(f.shutdown() for f in list(self.forwardings.values())))
+        if self._websocket is not None:
+            await self._websocket.wait_closed()
         if self.config.control_socket:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.config.control_socket)

@@ -60,14 +60,30 @@ class Forwarding:
                                                             self._expire)
 
     def _accept(self, reader, writer) -> None:
-        if not self._admission.admit(self._pending):
+        if not self._admit(writer):
             writer.transport.abort()  # refuse at once: no handshake, no descriptor held
-            self._log_refusal(_peer(writer))
             return
-        self._pending += 1
         task = asyncio.create_task(self._serve(reader, writer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def serve_client(self, reader, writer) -> None:
+        """Serve one client that came another way (a WebSocket), under the same rules."""
+        if not self._admit(writer):
+            return
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        try:
+            await self._serve(reader, writer)
+        finally:
+            self._tasks.discard(task)
+
+    def _admit(self, writer) -> bool:
+        if not self._admission.admit(self._pending):
+            self._log_refusal(_peer(writer))
+            return False
+        self._pending += 1
+        return True
 
     def _log_refusal(self, peer: str) -> None:
         suppressed = self._throttle.allow("refused")
