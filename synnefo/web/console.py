@@ -13,7 +13,9 @@ from importlib import resources
 from urllib.parse import urlencode
 
 import colander
+from pyramid.httpexceptions import HTTPNotFound
 from pyramid.response import Response
+from pyramid.static import static_view
 
 from synnefo.core.settings import parse_section
 
@@ -33,17 +35,26 @@ def _schema() -> colander.MappingSchema:
 
 
 def includeme(config) -> None:
-    """Route ``/console/``, the page's own files and noVNC's files."""
+    """The view of the ``console`` route: ``/console/`` is the page, ``/console/app/...`` its
+    own files, ``/console/novnc/...`` noVNC's files."""
     novnc_dir = parse_section(_schema(), config.registry.core.settings, SECTION)["novnc_dir"]
     if not os.path.isfile(os.path.join(novnc_dir, "core", "rfb.js")):
         log.warning("web console: noVNC not found in %s (install Debian's novnc, or set "
                     "synnefo.%s.novnc_dir); console pages will not connect", novnc_dir, SECTION)
     page = resources.files("synnefo.web").joinpath("console_page/index.html").read_bytes()
-    config.add_route("console_page", "/console/")
-    config.add_view(lambda request: _page(page), route_name="console_page",
-                    request_method="GET")
-    config.add_static_view("console/app", "synnefo.web:console_page")
-    config.add_static_view("console/novnc", novnc_dir)
+    files = {"app": static_view("synnefo.web:console_page", use_subpath=True),
+             "novnc": static_view(novnc_dir, use_subpath=True)}
+
+    def console(context, request):
+        if not request.subpath:
+            return _page(page)
+        serve = files.get(request.subpath[0])
+        if serve is None:
+            raise HTTPNotFound()
+        request.subpath = request.subpath[1:]
+        return serve(context, request)
+
+    config.add_view(console, route_name="console", request_method="GET")
 
 
 def _page(body: bytes) -> Response:
@@ -56,5 +67,5 @@ def _page(body: bytes) -> Response:
 
 def page_url(request, websocket_url: str, password: str) -> str:
     """The console page's URL for one forwarding; the secrets travel in the fragment."""
-    return request.route_url("console_page") + "#" + urlencode({"url": websocket_url,
-                                                                 "password": password})
+    fragment = urlencode({"url": websocket_url, "password": password})
+    return f"{request.route_url('console', subpath=())}#{fragment}"

@@ -158,6 +158,10 @@ def test_console_page_is_served_with_a_strict_policy(world):
     assert "app/console.js" in page.text
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
     assert "import RFB" in world.app.get("/console/app/console.js", status=200).text
+    assert "export default class RFB" in world.app.get("/console/novnc/core/rfb.js").text
+    world.app.get("/console/elsewhere/x.js", status=404)
+    world.app.get("/console/app/../../__init__.py", status=404)
+    world.app.post("/console/", status=405)
 
 
 def test_get_vnc_console_up_to_2_5(world):
