@@ -39,6 +39,8 @@ class ProxyDaemon:
         asyncio.get_running_loop().set_exception_handler(limits.accept_error_handler())
         self.admission.total = limits.unauthenticated_budget(self.config.max_unauthenticated)
         if self.config.control_socket:
+            os.makedirs(os.path.dirname(os.path.abspath(self.config.control_socket)),
+                        exist_ok=True)
             self._control = await asyncio.start_unix_server(
                 self._handle_control, self.config.control_socket, limit=control.MAX_REQUEST,
                 backlog=BACKLOG)
@@ -63,7 +65,8 @@ class ProxyDaemon:
         if self.config.websocket_cert:
             tls = websocket.tls_context(self.config.websocket_cert, self.config.websocket_key)
         self._websocket = await websocket.start(self.waiting, *self.config.websocket_address,
-                                                self.config.websocket_origins, tls)
+                                                self.config.websocket_origins, tls,
+                                                self.config.handshake_timeout)
         self.websocket_endpoint = next(iter(self._websocket.sockets)).getsockname()[:2]
         log.info("WebSocket endpoint %s://%s:%d/vnc/<port> ready for origins %s",
                  "wss" if tls else "ws", *self.websocket_endpoint,

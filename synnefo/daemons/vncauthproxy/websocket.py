@@ -97,8 +97,10 @@ def _binary(connection, offered):
     return "binary" if "binary" in offered else None
 
 
-async def start(lookup, host: str, port: int, origins, tls: ssl.SSLContext | None):
-    """Listen for WebSockets; ``lookup(port)`` is the waiting Forwarding for a path, or None."""
+async def start(lookup, host: str, port: int, origins, tls: ssl.SSLContext | None,
+                handshake_timeout: float):
+    """Listen for WebSockets; ``lookup(port)`` is the waiting Forwarding for a path, or None.
+    A client must finish the HTTP upgrade within ``handshake_timeout`` seconds."""
 
     def check(connection: ServerConnection, request):
         match = PATH.match(request.path.split("?", 1)[0])
@@ -114,4 +116,4 @@ async def start(lookup, host: str, port: int, origins, tls: ssl.SSLContext | Non
 
     return await serve(handle, host, port, origins=list(origins), process_request=check,
                        select_subprotocol=_binary, compression=None, max_size=MAX_MESSAGE,
-                       ssl=tls)
+                       ssl=tls, open_timeout=handshake_timeout)

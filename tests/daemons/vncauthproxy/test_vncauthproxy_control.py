@@ -169,3 +169,9 @@ def test_control_timeout_is_logged_with_its_reason(start_proxy, caplog):
 
     assert any(r.getMessage() == "control connection failed: TimeoutError"
                for r in caplog.records)
+
+
+def test_control_socket_directory_is_created(start_proxy, socket_dir):
+    proxy = start_proxy(control_socket=f"{socket_dir}/run/control.sock")
+
+    assert listening(ask(proxy, secret=None))
