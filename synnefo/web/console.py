@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import os
-from importlib import resources
 from urllib.parse import urlencode
 
 import colander
@@ -22,6 +21,7 @@ from synnefo.core.settings import parse_section
 log = logging.getLogger(__name__)
 
 SECTION = "web_console"
+PAGE_DIR = os.path.join(os.path.dirname(__file__), "console_page")
 # Scripts only from this site; the page talks to the console proxy over ws(s) only.
 POLICY = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
           "connect-src ws: wss:; base-uri 'none'; frame-ancestors 'none'")
@@ -41,8 +41,9 @@ def includeme(config) -> None:
     if not os.path.isfile(os.path.join(novnc_dir, "core", "rfb.js")):
         log.warning("web console: noVNC not found in %s (install Debian's novnc, or set "
                     "synnefo.%s.novnc_dir); console pages will not connect", novnc_dir, SECTION)
-    page = resources.files("synnefo.web").joinpath("console_page/index.html").read_bytes()
-    files = {"app": static_view("synnefo.web:console_page", use_subpath=True),
+    with open(os.path.join(PAGE_DIR, "index.html"), "rb") as source:
+        page = source.read()
+    files = {"app": static_view(PAGE_DIR, use_subpath=True),
              "novnc": static_view(novnc_dir, use_subpath=True)}
 
     def console(context, request):
