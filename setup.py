@@ -21,7 +21,7 @@ ROLE_EXTRAS = {
     # snf-dispatcher and snf-manage (which also installs the Ganeti hooks, hence GANETI_SIDE)
     "logic": ["requests>=2.31", "rich>=13.0", *DATABASE, *GANETI_SIDE],
     "ganeti": GANETI_SIDE,
-    "console": ["pycryptodome>=3.19"],
+    "console": ["pycryptodome>=3.19", "websockets>=13.0"],
 }
 ALL_ROLES = sorted({req for reqs in ROLE_EXTRAS.values() for req in reqs})
 
@@ -37,6 +37,8 @@ TEST_REQUIRES = [
     "trustme>=1.1",
     "import-linter>=2.1",
     "packaging>=23.0",
+    "selenium>=4.15",
+    "python-xlib>=0.33",
 ]
 
 ENTRY_POINTS = {
@@ -84,7 +86,8 @@ setup(
     packages=find_namespace_packages(include=["synnefo", "synnefo.*"]),
     include_package_data=True,
     package_data={"synnefo": ["core/db/migrations/*.py", "core/db/migrations/versions/*.py",
-                              "core/db/migrations/*.mako", "web/*.json"]},
+                              "core/db/migrations/*.mako", "web/*.json",
+                              "web/console_page/*"]},
     install_requires=INSTALL_REQUIRES,
     extras_require={**ROLE_EXTRAS, "all": ALL_ROLES, "test": ALL_ROLES + TEST_REQUIRES},
     entry_points=ENTRY_POINTS,

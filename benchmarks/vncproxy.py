@@ -5,7 +5,9 @@ separate process on loopback, then prints:
   * full-framebuffer updates (Raw encoding) from Xtigervnc, direct and through the proxy (MB/s);
   * a synthetic RFB server that streams bytes as fast as it can, direct and through the proxy
     (what the relay alone can carry);
-  * forwardings set up per second over the UNIX control socket, one at a time and 50 at once.
+  * forwardings set up per second over the UNIX control socket, one at a time and 50 at once;
+  * the proxy's CPU time per GB relayed, a figure that depends little on what else the machine
+    runs (on Linux the relay splices socket -> pipe -> socket; the ratios need an idle machine).
 
 Usage: .venv/bin/python benchmarks/vncproxy.py [--seconds 2] [--width 1920 --height 1080]
 """
@@ -23,7 +25,7 @@ import tempfile
 import time
 
 from synnefo.daemons.vncauthproxy import handshake, rfb
-from synnefo.daemons.vncauthproxy.client import request_forwarding
+from synnefo.protocols.vncauthproxy import request_forwarding
 from synnefo.testing import vncserver
 from synnefo.testing.vncauthproxy import loopback_port_range
 
@@ -158,24 +160,41 @@ def setup_rate(control: str, port: int, count: int, workers: int) -> float:
     return count / (time.perf_counter() - started)
 
 
-async def median_pair(measure, control: str, port: int, seconds: float, rounds: int = 3):
-    """Median MB/s (direct, proxied) over interleaved rounds (the machine is shared)."""
-    direct, proxied = [], []
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of process ``pid`` so far (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as stat:
+        fields = stat.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def median_pair(measure, control: str, port: int, seconds: float, proxy_pid: int,
+                      rounds: int = 3):
+    """Median MB/s (direct, proxied) over interleaved rounds (the machine is shared), and the
+    proxy's CPU seconds per GB relayed over all proxied rounds."""
+    direct, proxied, cpu, moved = [], [], 0.0, 0.0
     for _ in range(rounds):
         direct.append(await measure(port, "", seconds))
-        proxied.append(await measure(forward(control, port), "benchpw1", seconds))
-    return sorted(direct)[rounds // 2], sorted(proxied)[rounds // 2]
+        forwarded = forward(control, port)
+        before = cpu_seconds(proxy_pid)
+        proxied.append(await measure(forwarded, "benchpw1", seconds))
+        cpu += cpu_seconds(proxy_pid) - before
+        moved += proxied[-1] * seconds / 1000
+    return sorted(direct)[rounds // 2], sorted(proxied)[rounds // 2], cpu / moved
 
 
-async def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float) -> None:
-    direct, proxied = await median_pair(framebuffer_rate, control, vnc.port, seconds)
+async def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float,
+                        proxy_pid: int) -> None:
+    direct, proxied, cpu = await median_pair(framebuffer_rate, control, vnc.port, seconds,
+                                             proxy_pid)
     print(f"Xtigervnc {vnc.width}x{vnc.height} full updates: direct {direct:8.1f} MB/s   "
-          f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.0%})")
+          f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.2f}x; proxy CPU "
+          f"{cpu:.2f} s/GB)")
     server, tasks = await streaming_server()
     port = server.sockets[0].getsockname()[1]
-    direct, proxied = await median_pair(stream_rate, control, port, seconds)
+    direct, proxied, cpu = await median_pair(stream_rate, control, port, seconds, proxy_pid)
     print(f"synthetic RFB stream:           direct {direct:8.1f} MB/s   "
-          f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.0%})")
+          f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.2f}x; proxy CPU "
+          f"{cpu:.2f} s/GB)")
     server.close()
     for task in tasks:
         task.cancel()
@@ -193,7 +212,7 @@ def main() -> None:
     vnc = vncserver.start(args.width, args.height)
     process, control = start_proxy(workdir)
     try:
-        asyncio.run(relay_figures(control, vnc, args.seconds))
+        asyncio.run(relay_figures(control, vnc, args.seconds, process.pid))
         sequential = setup_rate(control, vnc.port, args.forwardings, 1)
         concurrent_ = setup_rate(control, vnc.port, args.forwardings, 50)
         print(f"forwardings set up: {sequential:8.0f}/s one at a time   "

@@ -2,6 +2,8 @@
 # Install the Debian packages the test suite drives for real (idempotent).
 # - tigervnc-standalone-server: Xtigervnc, the VNC server behind the console tests.
 # - systemd: systemd-analyze, which verifies the units in deploy/systemd/.
+# - chromium, chromium-driver: the headless browser of the web console test (Selenium).
+# - novnc: the pinned noVNC copy the web console page serves (/usr/share/novnc).
 # Runs apt-get only for what is missing; needs root (or sudo) the first time.
 set -eu
 
@@ -11,6 +13,9 @@ command -v Xtigervnc >/dev/null 2>&1 || missing="$missing tigervnc-standalone-se
 command -v tigervncpasswd >/dev/null 2>&1 || command -v vncpasswd >/dev/null 2>&1 \
     || missing="$missing tigervnc-tools"
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
+command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
+[ -f /usr/share/novnc/core/rfb.js ] || missing="$missing novnc"
 
 if [ -z "$missing" ]; then
     exit 0

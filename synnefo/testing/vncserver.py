@@ -109,3 +109,37 @@ def _wait_listening(server: VncServer, seconds: float = 20.0) -> bool:
         except OSError:
             time.sleep(0.1)
     return False
+
+
+# A picture that no default desktop shows: four coloured quadrants and a yellow bar.
+def _test_pattern(width: int, height: int) -> list[tuple[int, int, int, int, tuple]]:
+    half_w, half_h = width // 2, height // 2
+    return [(0, 0, half_w, half_h, (220, 30, 30)), (half_w, 0, width - half_w, half_h,
+                                                    (30, 200, 60)),
+            (0, half_h, half_w, height - half_h, (40, 60, 230)),
+            (half_w, half_h, width - half_w, height - half_h, (250, 250, 250)),
+            (width // 8, height // 3, width * 3 // 4, height // 10, (240, 220, 0))]
+
+
+def show_test_pattern(server: VncServer):
+    """Make ``server``'s screen show a known picture (its root window's background, kept after
+    this X client leaves); returns that picture as a PIL image. Needs python-xlib."""
+    from PIL import Image, ImageDraw
+    from Xlib import X, display as xdisplay
+    rects = _test_pattern(server.width, server.height)
+    conn = xdisplay.Display(f":{server.display}")
+    screen = conn.screen()
+    pixmap = screen.root.create_pixmap(server.width, server.height, screen.root_depth)
+    for x, y, w, h, (r, g, b) in rects:
+        pixel = screen.default_colormap.alloc_color(r * 257, g * 257, b * 257).pixel
+        pixmap.fill_rectangle(pixmap.create_gc(foreground=pixel), x, y, w, h)
+    screen.root.change_attributes(background_pixmap=pixmap)
+    screen.root.clear_area(0, 0, server.width, server.height)
+    conn.set_close_down_mode(X.RetainPermanent)  # the pixmap outlives this connection
+    conn.sync()
+    conn.close()
+    picture = Image.new("RGB", (server.width, server.height))
+    draw = ImageDraw.Draw(picture)
+    for x, y, w, h, colour in rects:
+        draw.rectangle((x, y, x + w - 1, y + h - 1), fill=colour)
+    return picture

@@ -53,6 +53,7 @@ def make_app(core: Core, settings: dict | None = None):
     config.add_renderer("json", JSON(separators=(",", ":")))
     config.include("synnefo.web.routes")
     config.include("synnefo.web.context")
+    config.include("synnefo.web.console")
     config.scan("synnefo.web.views")
     config.scan("synnefo.web.faults")
     config.scan("synnefo.web.openapi")

@@ -62,6 +62,8 @@ ROUTES = [
     Route("auth_tokens", "/identity/v3/auth/tokens", "Issue a token (password or token method)",
           auth=False),
     Route("openapi", "/openapi.json", "This OpenAPI document", auth=False),
+    Route("console", "/console/*subpath", "The web console page and its files (noVNC)",
+          auth=False),
 ]
 
 

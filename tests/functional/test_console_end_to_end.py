@@ -50,11 +50,11 @@ def test_every_console_route_lets_a_vnc_client_see_the_screen(conn, console_serv
     api = f"{console_server.url}/compute/v2.1/servers/{server.id}"
     token = {"X-Auth-Token": conn.session.get_token()}
 
-    host, port, password = from_url(c.create_console(server, console_type="novnc")["url"])
+    host, port, password = from_url(c.create_console(server, console_type="xvpvnc")["url"])
     assert host == "127.0.0.1"
     assert screenshot_size(port, password, tmp_path / "remote.png") == SCREEN
 
-    legacy = requests.post(f"{api}/action", json={"os-getVNCConsole": {"type": "novnc"}},
+    legacy = requests.post(f"{api}/action", json={"os-getVNCConsole": {"type": "xvpvnc"}},
                            headers={**token, "OpenStack-API-Version": "compute 2.5"})
     assert legacy.status_code == 200, legacy.text
     _, port, password = from_url(legacy.json()["console"]["url"])

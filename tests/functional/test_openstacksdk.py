@@ -40,7 +40,7 @@ def test_server_lifecycle(conn, live_server):
     assert c.get_server(server).status in ("REBOOT", "ACTIVE")
     settle(c, server, "ACTIVE")
     console = c.create_console(server, console_type="novnc")
-    assert console["url"].startswith("vnc://")
+    assert console["url"].startswith(f"{live_server.url}/console/#url=ws")
     c.stop_server(server)
     settle(c, server, "SHUTOFF")
     c.start_server(server)
@@ -66,7 +66,8 @@ def test_token_and_endpoint_override_recipe(live_server, prefix):
     server = c.create_server(name=f"override{prefix.replace('/', '-')}",
                              image_id=live_server.image_id(), flavor_id="1", networks="none")
     settle(c, server, "ACTIVE")
-    assert c.create_console(server, console_type="novnc")["url"].startswith("vnc://")
+    assert c.create_console(server, console_type="novnc")["url"].startswith(
+        f"{live_server.url}/console/#url=ws")
     c.delete_server(server)
     c.wait_for_delete(server, wait=60, interval=0.2)
     conn.close()

@@ -1,4 +1,6 @@
 """``POST /servers/{id}/action`` and remote consoles."""
+from urllib.parse import quote
+
 import pytest
 
 from synnefo.core.errors import BackendUnavailable
@@ -133,14 +135,49 @@ def test_synnefo_console_action(world_factory):
     assert opened[2].port == console["port"] and opened[2].password == console["password"]
 
 
+@pytest.mark.parametrize("kind", ["novnc", "vnc-ws"])
+def test_synnefo_console_action_web_types(world, kind):
+    server_id = world.create()
+    console = action(world, server_id, {"console": {"type": kind}}, status=200).json["console"]
+    forwarding = world.core.console_proxy.opened[-1][2]
+    assert console == {"type": kind, "url": "http://localhost/console/#url=" +
+                       quote(forwarding.websocket_url, safe="") +
+                       f"&password={forwarding.password}"}
+    action(world, server_id, {"console": {"type": "spice"}}, status=400)
+
+
+def test_web_console_without_websocket_endpoint_is_400(world_factory):
+    world = world_factory(**{"fake_console.websocket_url": ""})
+    server_id = world.create()
+    response = action(world, server_id, {"console": {"type": "novnc"}}, status=400)
+    assert "Unavailable console type novnc" in response.json["badRequest"]["message"]
+
+
+def test_console_page_is_served_with_a_strict_policy(world):
+    page = world.app.get("/console/", status=200)
+    assert "app/console.js" in page.text
+    assert "script-src 'self'" in page.headers["Content-Security-Policy"]
+    assert "import RFB" in world.app.get("/console/app/console.js", status=200).text
+    assert "export default class RFB" in world.app.get("/console/novnc/core/rfb.js").text
+    world.app.get("/console/elsewhere/x.js", status=404)
+    world.app.get("/console/app/../../__init__.py", status=404)
+    world.app.post("/console/", status=405)
+
+
 def test_get_vnc_console_up_to_2_5(world):
     server_id = world.create()
     console = action(world, server_id, {"os-getVNCConsole": {"type": "novnc"}}, status=200,
                      version="2.5").json["console"]
     forwarding = world.core.console_proxy.opened[-1][2]
     assert console["type"] == "novnc"
-    assert console["url"] == (f"vnc://{forwarding.host}:{forwarding.port}"
-                              f"?VncPassword={forwarding.password}")
+    assert console["url"] == ("http://localhost/console/#url=" +
+                              quote(forwarding.websocket_url, safe="") +
+                              f"&password={forwarding.password}")
+    native = action(world, server_id, {"os-getVNCConsole": {"type": "xvpvnc"}}, status=200,
+                    version="2.5").json["console"]
+    forwarding = world.core.console_proxy.opened[-1][2]
+    assert native["url"] == (f"vnc://{forwarding.host}:{forwarding.port}"
+                             f"?VncPassword={forwarding.password}")
     action(world, server_id, {"os-getVNCConsole": {"type": "novnc"}}, status=404, version="2.6")
     action(world, server_id, {"os-getVNCConsole": {"type": "spice-html5"}}, status=400,
            version="2.1")
@@ -150,7 +187,8 @@ def test_remote_consoles_from_2_6(world):
     server_id = world.create()
     body = {"remote_console": {"protocol": "vnc", "type": "novnc"}}
     console = world.post(f"{S}/{server_id}/remote-consoles", body).json["remote_console"]
-    assert console["protocol"] == "vnc" and console["url"].startswith("vnc://")
+    assert console["protocol"] == "vnc"
+    assert console["url"].startswith("http://localhost/console/#url=ws")
     world.post(f"{S}/{server_id}/remote-consoles", body, version="2.5", status=404)
     bad = {"remote_console": {"protocol": "spice", "type": "spice-html5"}}
     world.post(f"{S}/{server_id}/remote-consoles", bad, status=400)

@@ -10,11 +10,16 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True)
 class ConsoleForwarding:
-    """Where a user's VNC client connects, and the one-time password it authenticates with."""
+    """Where a user's VNC client connects, and the one-time password it authenticates with.
+
+    ``websocket_url`` is where a browser (noVNC) reaches the same forwarding over WebSocket,
+    or "" when the proxy has no WebSocket endpoint.
+    """
     host: str
     port: int
     password: str
     type: str = "vnc"
+    websocket_url: str = ""
 
 
 class ConsoleProxy(abc.ABC):

@@ -1,9 +1,9 @@
 """snf-vncauthproxy: lets a user's VNC client reach a VM's console with a one-time password.
 
-Modules: ``control`` (JSON control protocol), ``daemon`` (control endpoint + forwardings table),
-``forwarding`` (one port, one client), ``handshake``/``rfb`` (RFB protocol), ``relay``,
-``policy`` (allowed destinations), ``ports``, ``config`` (options), ``client`` (the control
-client the console proxy plugin uses), ``cli`` (the console script).
+Modules: ``daemon`` (control endpoint + forwardings table), ``forwarding`` (one port, one
+client), ``handshake``/``rfb`` (RFB protocol), ``relay``, ``policy`` (allowed destinations),
+``ports``, ``config`` (options), ``cli`` (the console script). The JSON control protocol and
+its client live in ``synnefo.protocols.vncauthproxy``, shared with the console proxy plugin.
 """
 
 

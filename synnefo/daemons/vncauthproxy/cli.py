@@ -12,6 +12,7 @@ from synnefo.core.errors import ConfigurationError
 from synnefo.daemons import config as ini
 from synnefo.daemons.vncauthproxy.config import KEYS, SECTION, ProxyConfig, parse_config
 from synnefo.daemons.vncauthproxy.daemon import ProxyDaemon, serve
+from synnefo.daemons.vncauthproxy.limits import raise_nofile_limit
 
 log = logging.getLogger("synnefo.daemons.vncauthproxy")
 
@@ -57,6 +58,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         config = load(args)
+        log.info("RLIMIT_NOFILE %d", raise_nofile_limit())
         asyncio.run(_run(config))
     except ConfigurationError as exc:
         print(f"snf-vncauthproxy: {exc}", file=sys.stderr)

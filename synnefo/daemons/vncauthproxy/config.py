@@ -13,22 +13,11 @@ import colander
 
 from synnefo.core.errors import ConfigurationError
 from synnefo.core.settings import WordList, env_name
+from synnefo.protocols.vncauthproxy import HostPort
 
 SECTION = "vncauthproxy"
 DEFAULT_NETWORKS = ("127.0.0.0/8", "::1/128", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16",
                     "fc00::/7")
-
-
-class HostPort(colander.SchemaType):
-    """``host:port`` or ``[v6]:port`` -> (host, port); empty -> None."""
-
-    def deserialize(self, node, cstruct):
-        if cstruct in (colander.null, ""):
-            return None
-        host, sep, port = str(cstruct).rpartition(":")
-        if not sep or not port.isdigit() or not host or int(port) > 65535:
-            raise colander.Invalid(node, f"{cstruct!r} is not host:port")
-        return host.strip("[]"), int(port)
 
 
 class PortRange(colander.SchemaType):
@@ -82,6 +71,12 @@ def _schema() -> colander.MappingSchema:
         _node(Networks(), "allowed_networks", _networks(None, DEFAULT_NETWORKS)),
         _node(s(), "destination_password", ""),
         _node(i(), "max_auth_failures", 10, colander.Range(min=1)),
+        _node(i(), "max_unauthenticated_per_forwarding", 4, colander.Range(min=1)),
+        _node(i(), "max_unauthenticated", 256, colander.Range(min=1)),
+        _node(HostPort(), "websocket_address", None),
+        _node(WordList(), "websocket_origins", ()),
+        _node(s(), "websocket_cert", ""),
+        _node(s(), "websocket_key", ""),
     ):
         schema.add(node)
     return schema
@@ -104,6 +99,12 @@ class ProxyConfig:
     allowed_networks: tuple
     destination_password: str
     max_auth_failures: int
+    max_unauthenticated_per_forwarding: int
+    max_unauthenticated: int
+    websocket_address: tuple[str, int] | None
+    websocket_origins: tuple[str, ...]
+    websocket_cert: str
+    websocket_key: str
 
     @property
     def socket_mode(self) -> int:
@@ -133,4 +134,11 @@ def _checked(config: ProxyConfig) -> ProxyConfig:
     if config.control_address and not config.control_secret:
         raise ConfigurationError(f"[synnefo:{SECTION}] control_address (TCP) needs "
                                  "control_secret (or SYNNEFO_VNCAUTHPROXY_CONTROL_SECRET)")
+    if config.websocket_address and not config.websocket_origins:
+        raise ConfigurationError(f"[synnefo:{SECTION}] websocket_address needs websocket_origins "
+                                 "(the web pages allowed to open consoles, e.g. "
+                                 "https://cloud.example.org)")
+    if bool(config.websocket_cert) != bool(config.websocket_key):
+        raise ConfigurationError(f"[synnefo:{SECTION}] set both websocket_cert and websocket_key "
+                                 "(TLS), or neither")
     return config

@@ -6,10 +6,11 @@ import contextlib
 import logging
 import os
 
-from synnefo.daemons.vncauthproxy import control, policy
+from synnefo.daemons.vncauthproxy import limits, policy, websocket
+from synnefo.protocols import vncauthproxy as control
 from synnefo.daemons.vncauthproxy.config import ProxyConfig
-from synnefo.daemons.vncauthproxy.control import ControlError
-from synnefo.daemons.vncauthproxy.forwarding import Destination, Forwarding
+from synnefo.protocols.vncauthproxy import ControlError
+from synnefo.daemons.vncauthproxy.forwarding import WAITING, Destination, Forwarding, reason
 from synnefo.daemons.vncauthproxy.ports import PortPool
 
 log = logging.getLogger("synnefo.daemons.vncauthproxy")
@@ -27,11 +28,19 @@ class ProxyDaemon:
         self._ports = PortPool(*config.port_range)
         self._reserved: set[int] = set()
         self._control: asyncio.Server | None = None
+        self._websocket = None
+        self.websocket_endpoint: tuple[str, int] | None = None
         self._secret = config.control_secret or None
+        self.admission = limits.Admission(config.max_unauthenticated_per_forwarding,
+                                          config.max_unauthenticated)
 
     async def start(self) -> None:
         """Open the control endpoint; ``control_endpoint`` then tells where it listens."""
+        asyncio.get_running_loop().set_exception_handler(limits.accept_error_handler())
+        self.admission.total = limits.unauthenticated_budget(self.config.max_unauthenticated)
         if self.config.control_socket:
+            os.makedirs(os.path.dirname(os.path.abspath(self.config.control_socket)),
+                        exist_ok=True)
             self._control = await asyncio.start_unix_server(
                 self._handle_control, self.config.control_socket, limit=control.MAX_REQUEST,
                 backlog=BACKLOG)
@@ -42,10 +51,31 @@ class ProxyDaemon:
             self._control = await asyncio.start_server(
                 self._handle_control, host, port, limit=control.MAX_REQUEST, backlog=BACKLOG)
             self.control_endpoint = self._control.sockets[0].getsockname()[:2]
+        await self._start_websocket()
         low, high = self.config.port_range
         log.info("control endpoint %s ready; forwardings listen on %s ports %d-%d, expire after "
-                 "%gs", self.control_endpoint, self.config.listen_address, low, high,
-                 self.config.expiry_seconds)
+                 "%gs; at most %d unauthenticated connections (%d per forwarding)",
+                 self.control_endpoint, self.config.listen_address, low, high,
+                 self.config.expiry_seconds, self.admission.total, self.admission.per_forwarding)
+
+    async def _start_websocket(self) -> None:
+        if self.config.websocket_address is None:
+            return
+        tls = None
+        if self.config.websocket_cert:
+            tls = websocket.tls_context(self.config.websocket_cert, self.config.websocket_key)
+        self._websocket = await websocket.start(self.waiting, *self.config.websocket_address,
+                                                self.config.websocket_origins, tls,
+                                                self.config.handshake_timeout)
+        self.websocket_endpoint = next(iter(self._websocket.sockets)).getsockname()[:2]
+        log.info("WebSocket endpoint %s://%s:%d/vnc/<port> ready for origins %s",
+                 "wss" if tls else "ws", *self.websocket_endpoint,
+                 " ".join(self.config.websocket_origins))
+
+    def waiting(self, port: int) -> Forwarding | None:
+        """The forwarding on ``port`` if it still waits for its client."""
+        forwarding = self.forwardings.get(port)
+        return forwarding if forwarding is not None and forwarding.state == WAITING else None
 
     async def _handle_control(self, reader, writer) -> None:
         try:
@@ -53,7 +83,7 @@ class ProxyDaemon:
                 writer.write(await self._answer(reader))
                 await writer.drain()
         except (OSError, TimeoutError) as exc:
-            log.error("control connection failed: %s", exc or exc.__class__.__name__)
+            log.error("control connection failed: %s", reason(exc))
         finally:
             writer.close()
 
@@ -62,7 +92,7 @@ class ProxyDaemon:
             request = control.parse_request(await _read_request(reader), self._secret)
             return control.ok(await self.open_forwarding(request))
         except ControlError as exc:
-            log.error("control request refused: %s", exc)
+            log.error("control request refused: %s", _printable(str(exc)))
             return control.error(str(exc))
 
     async def open_forwarding(self, request: control.ForwardingRequest) -> int:
@@ -71,7 +101,8 @@ class ProxyDaemon:
                                                request.destination_port,
                                                self.config.allowed_networks)
         destination = Destination(request.destination_address, address, request.destination_port)
-        forwarding = Forwarding(destination, request.password, self.config, self._forget)
+        forwarding = Forwarding(destination, request.password, self.config, self._forget,
+                                self.admission)
         busy = self.forwardings.keys() | self._reserved
         for port in self._ports.candidates(request.source_port, busy):
             if await self._try_listen(forwarding, port, fixed=bool(request.source_port)):
@@ -101,11 +132,20 @@ class ProxyDaemon:
         """Stop taking requests and end every forwarding and relay."""
         if self._control is not None:
             self._control.close()
+        if self._websocket is not None:
+            self._websocket.close()
         await asyncio.gather(*(f.shutdown() for f in list(self.forwardings.values())))
+        if self._websocket is not None:
+            await self._websocket.wait_closed()
         if self.config.control_socket:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(self.config.control_socket)
         log.info("stopped")
+
+
+def _printable(text: str) -> str:
+    """``text`` with control characters escaped, so that a request cannot forge log lines."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 async def _read_request(reader: asyncio.StreamReader) -> bytes:

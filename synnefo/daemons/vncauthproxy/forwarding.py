@@ -8,6 +8,7 @@ from typing import Callable
 
 from synnefo.daemons.vncauthproxy import handshake, rfb
 from synnefo.daemons.vncauthproxy.config import ProxyConfig
+from synnefo.daemons.vncauthproxy.limits import Admission, Throttle
 from synnefo.daemons.vncauthproxy.relay import CHUNK, relay
 
 log = logging.getLogger("synnefo.daemons.vncauthproxy")
@@ -32,11 +33,12 @@ class Forwarding:
 
     A wrong password closes only that client's connection; after ``max_auth_failures`` of
     them the forwarding closes (guessing an 8-character password takes more than that).
-    ``on_closed`` is called once, when the forwarding stops listening for good.
+    ``on_closed`` is called once, when the forwarding stops listening for good. A connection
+    over ``admission``'s caps on unauthenticated connections is closed at once.
     """
 
     def __init__(self, destination: Destination, password: str, config: ProxyConfig,
-                 on_closed: Callable[["Forwarding"], None]):
+                 on_closed: Callable[["Forwarding"], None], admission: Admission | None = None):
         self.destination, self.password, self.config = destination, password, config
         self.port = 0
         self.state = WAITING
@@ -45,6 +47,10 @@ class Forwarding:
         self._server: asyncio.Server | None = None
         self._timer: asyncio.TimerHandle | None = None
         self._tasks: set[asyncio.Task] = set()
+        self._admission = admission or Admission(config.max_unauthenticated_per_forwarding,
+                                                 config.max_unauthenticated)
+        self._pending = 0  # connections of this forwarding still in their handshake
+        self._throttle = Throttle()
 
     async def listen(self, host: str, port: int) -> None:
         """Bind the port (OSError if taken) and start the expiry clock."""
@@ -54,16 +60,53 @@ class Forwarding:
                                                             self._expire)
 
     def _accept(self, reader, writer) -> None:
+        if not self._admit(writer):
+            writer.transport.abort()  # refuse at once: no handshake, no descriptor held
+            return
         task = asyncio.create_task(self._serve(reader, writer))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+
+    async def serve_client(self, reader, writer) -> None:
+        """Serve one client that came another way (a WebSocket), under the same rules."""
+        if not self._admit(writer):
+            return
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        try:
+            await self._serve(reader, writer)
+        finally:
+            self._tasks.discard(task)
+
+    def _admit(self, writer) -> bool:
+        if not self._admission.admit(self._pending):
+            self._log_refusal(_peer(writer))
+            return False
+        self._pending += 1
+        return True
+
+    def _log_refusal(self, peer: str) -> None:
+        suppressed = self._throttle.allow("refused")
+        if suppressed is not None:
+            log.error("forwarding port %d to %s: client %s refused: too many unauthenticated "
+                      "connections (%d more refused since the last report)", self.port,
+                      self.destination, peer, suppressed)
+
+    def _authenticated(self) -> None:
+        """This connection's handshake is over: it no longer counts against the caps."""
+        if self._pending:
+            self._pending -= 1
+            self._admission.release()
 
     async def _serve(self, reader, writer) -> None:
         peer = _peer(writer)
         version = upstream = None
         try:
             async with asyncio.timeout(self.config.handshake_timeout):
-                version = await self._authenticate(reader, writer, peer)
+                try:
+                    version = await self._authenticate(reader, writer, peer)
+                finally:
+                    self._authenticated()
                 upstream = version and await self._open_destination(writer, version)
                 if upstream:
                     await handshake.answer_client(writer, version, True)
@@ -71,7 +114,7 @@ class Forwarding:
                 await self._relay((reader, writer), upstream, peer)
         except (rfb.RFBError, OSError, TimeoutError) as exc:
             log.error("forwarding port %d to %s: client %s failed: %s", self.port,
-                      self.destination, peer, exc or exc.__class__.__name__)
+                      self.destination, peer, reason(exc))
         finally:
             writer.close()
             if upstream:
@@ -90,16 +133,19 @@ class Forwarding:
         return None
 
     async def _refuse(self, writer, version, peer, matched: bool) -> None:
+        """Log first, then tell the client: whoever reads its answer finds the log written."""
         reason = "console no longer available" if matched else "authentication failed"
-        await handshake.answer_client(writer, version, False, reason)
         if matched:
             log.error("forwarding port %d to %s: client %s refused: %s", self.port,
                       self.destination, peer, reason)
-            return
-        self.failures += 1
-        log.error("forwarding port %d to %s: client %s gave a wrong password (%d/%d)", self.port,
-                  self.destination, peer, self.failures, self.config.max_auth_failures)
-        if self.failures >= self.config.max_auth_failures and self.state == WAITING:
+        else:
+            self.failures += 1
+            log.error("forwarding port %d to %s: client %s gave a wrong password (%d/%d)",
+                      self.port, self.destination, peer, self.failures,
+                      self.config.max_auth_failures)
+        await handshake.answer_client(writer, version, False, reason)
+        if not matched and self.failures >= self.config.max_auth_failures \
+                and self.state == WAITING:
             log.error("forwarding port %d to %s closed after %d wrong passwords", self.port,
                       self.destination, self.failures)
             self.close()
@@ -111,7 +157,7 @@ class Forwarding:
                 return await self._connect_destination()
         except (OSError, rfb.RFBError, TimeoutError) as exc:
             log.error("forwarding port %d: destination %s unavailable: %s", self.port,
-                      self.destination, exc or exc.__class__.__name__)
+                      self.destination, reason(exc))
             await handshake.answer_client(writer, version, False, "the VNC server is unavailable")
             return None
 
@@ -161,6 +207,11 @@ class Forwarding:
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+def reason(exc: BaseException) -> str:
+    """What went wrong, for the log: the message, else the exception's name (TimeoutError)."""
+    return str(exc) or exc.__class__.__name__
 
 
 def _peer(writer) -> str:

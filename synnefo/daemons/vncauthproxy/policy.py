@@ -9,7 +9,7 @@ import asyncio
 import ipaddress
 import socket
 
-from synnefo.daemons.vncauthproxy.control import ControlError
+from synnefo.protocols.vncauthproxy import ControlError
 
 
 async def allowed_address(host: str, port: int, networks) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Collection, Iterator
 
-from synnefo.daemons.vncauthproxy.control import ControlError
+from synnefo.protocols.vncauthproxy import ControlError
 
 
 class PortPool:

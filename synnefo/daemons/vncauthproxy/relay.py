@@ -1,11 +1,16 @@
 """Copy bytes both ways between two stream pairs until either side closes.
 
-Each direction awaits ``drain()``, so a slow reader only slows its own forwarding: its
-socket buffers fill, that one pipe waits, and the event loop keeps serving everyone else.
+Each direction waits for its own sockets (``drain()``, or readiness on the splice path), so a
+slow reader only slows its own forwarding: its socket buffers fill, that one pipe waits, and
+the event loop keeps serving everyone else. On Linux, two plain sockets are relayed with
+splice(2) (``splice.py``), which keeps the bytes out of Python; anything else (a WebSocket
+client) goes through the streams.
 """
 from __future__ import annotations
 
 import asyncio
+
+from synnefo.daemons.vncauthproxy import splice
 
 CHUNK = 256 * 1024
 
@@ -25,14 +30,28 @@ async def relay(client: tuple, server: tuple) -> tuple[int, int]:
     Both writers are closed on return.
     """
     moved = [0, 0]
-    tasks = [asyncio.create_task(_pipe(client[0], server[1], moved, 0)),
-             asyncio.create_task(_pipe(server[0], client[1], moved, 1))]
+    detached = []
+    try:
+        if splice.available(client, server):
+            detached = [splice.Detached(*client), splice.Detached(*server)]
+            pipes = (splice.pump(detached[0], detached[1], moved, 0),
+                     splice.pump(detached[1], detached[0], moved, 1))
+        else:
+            pipes = (_pipe(client[0], server[1], moved, 0), _pipe(server[0], client[1], moved, 1))
+        await _first_to_end(pipes)
+    finally:
+        for side in detached:
+            side.close()
+        client[1].close()
+        server[1].close()
+    return moved[0], moved[1]
+
+
+async def _first_to_end(pipes) -> None:
+    tasks = [asyncio.create_task(pipe) for pipe in pipes]
     try:
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        client[1].close()
-        server[1].close()
-    return moved[0], moved[1]

@@ -77,8 +77,3 @@ def security_result(version: tuple[int, int], ok: bool, reason: str = "") -> byt
         return u32(RESULT_FAILED) + u32(len(text)) + text
     return u32(RESULT_FAILED)
 
-
-def connection_failed(reason: str) -> bytes:
-    """The message a 3.3 server sends instead of a security type when it refuses a client."""
-    text = reason.encode("utf-8", "replace")[:MAX_REASON]
-    return u32(SEC_INVALID) + u32(len(text)) + text

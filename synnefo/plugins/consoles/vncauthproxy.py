@@ -3,7 +3,9 @@
 Options (``[app:main]``, parsed here): ``synnefo.vncauthproxy.control_socket`` (UNIX path) or
 ``synnefo.vncauthproxy.control_address`` (host:port) with ``control_secret``;
 ``public_host`` (what users' VNC clients connect to; default: this host's FQDN);
-``timeout`` (seconds for one control request, default 5).
+``timeout`` (seconds for one control request, default 5); ``websocket_url`` (the daemon's
+WebSocket endpoint as browsers reach it, e.g. ``wss://cloud.example.org:6080``; empty: no
+web console).
 """
 from __future__ import annotations
 
@@ -17,8 +19,8 @@ import colander
 from synnefo.core.contracts.console import ConsoleForwarding, ConsoleProxy
 from synnefo.core.errors import BackendUnavailable, ConfigurationError
 from synnefo.core.settings import parse_section
-from synnefo.daemons.vncauthproxy.client import ForwardingRefused, request_forwarding
-from synnefo.daemons.vncauthproxy.config import HostPort
+from synnefo.protocols.vncauthproxy import ForwardingRefused, request_forwarding
+from synnefo.protocols.vncauthproxy import HostPort
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +41,16 @@ def _schema() -> colander.MappingSchema:
     schema.add(colander.SchemaNode(colander.String(), name="public_host", missing=""))
     schema.add(colander.SchemaNode(colander.Float(), name="timeout", missing=5.0,
                                    validator=colander.Range(min=0.001)))
+    schema.add(colander.SchemaNode(colander.String(), name="websocket_url", missing="",
+                                   validator=colander.Regex(r"^(wss?://[^/?#\s]+)?$",
+                                                            "must be ws://host:port or "
+                                                            "wss://host:port")))
     return schema
+
+
+def websocket_path(base: str, port: int) -> str:
+    """The WebSocket URL of the forwarding on ``port`` ("" without a WebSocket endpoint)."""
+    return f"{base}/vnc/{port}" if base else ""
 
 
 class VncAuthProxyConsole(ConsoleProxy):
@@ -55,6 +66,7 @@ class VncAuthProxyConsole(ConsoleProxy):
         self.secret = options["control_secret"] or None
         self.public_host = options["public_host"] or socket.getfqdn()
         self.timeout = options["timeout"]
+        self.websocket_url = options["websocket_url"]
 
     def open_forwarding(self, destination_host: str, destination_port: int) -> ConsoleForwarding:
         password = one_time_password()
@@ -69,7 +81,8 @@ class VncAuthProxyConsole(ConsoleProxy):
                                     f"cannot reach the proxy at {self.endpoint}: {exc}") from exc
         log.info("console forwarding %s:%d -> %s:%d opened", self.public_host, port,
                  destination_host, destination_port)
-        return ConsoleForwarding(host=self.public_host, port=port, password=password, type="vnc")
+        return ConsoleForwarding(host=self.public_host, port=port, password=password, type="vnc",
+                                 websocket_url=websocket_path(self.websocket_url, port))
 
     def _unavailable(self, host: str, port: int, reason: str) -> BackendUnavailable:
         log.error("console forwarding to %s:%d failed: %s", host, port, reason)

@@ -9,10 +9,12 @@ from pyramid.view import view_config
 from synnefo.core.errors import InvalidInput
 from synnefo.core.services.servers import ServerService
 from synnefo.web import schemas
+from synnefo.web.console import page_url
 from synnefo.web.faults import HTTPFault
 from synnefo.web.views.common import api_of, int_id
 
 VNC_TYPES = ("novnc", "xvpvnc")
+WEB_TYPES = ("novnc", "vnc-ws")  # answered with the URL of the web console page
 
 
 def _accepted() -> Response:
@@ -48,20 +50,27 @@ def get_vnc_console(request, arg):
     if kind not in VNC_TYPES:
         raise InvalidInput(f"Invalid console type {kind!r}: use one of {', '.join(VNC_TYPES)}.")
     forwarding = _service(request).console(request.user, int_id(request))
-    return {"console": {"type": kind, "url": console_url(forwarding)}}
+    return {"console": {"type": kind, "url": console_url(request, forwarding, kind)}}
 
 
 def synnefo_console(request, arg):
     kind = schemas.load(schemas.ConsoleBody(), arg)["type"]
-    if kind != "vnc":
-        raise InvalidInput('Type can only be "vnc".')
+    if kind not in ("vnc",) + WEB_TYPES:
+        raise InvalidInput(f'Type can only be "vnc" or {" or ".join(map(repr, WEB_TYPES))}.')
     forwarding = _service(request).console(request.user, int_id(request))
+    if kind in WEB_TYPES:
+        return {"console": {"type": kind, "url": console_url(request, forwarding, kind)}}
     return {"console": {"type": "vnc", "host": forwarding.host, "port": forwarding.port,
                         "password": forwarding.password}}
 
 
-def console_url(forwarding) -> str:
-    """A VNC URI (RFC 7869) carrying the host, port and one-time password."""
+def console_url(request, forwarding, kind: str) -> str:
+    """The web console page for the web types, else a VNC URI (RFC 7869) with the password."""
+    if kind in WEB_TYPES:
+        if not forwarding.websocket_url:
+            raise InvalidInput(f"Unavailable console type {kind}: the console proxy has no "
+                               "WebSocket endpoint.")
+        return page_url(request, forwarding.websocket_url, forwarding.password)
     return (f"vnc://{forwarding.host}:{forwarding.port}"
             f"?VncPassword={quote(forwarding.password, safe='')}")
 
@@ -100,4 +109,4 @@ def remote_consoles(request):
                            f" only vnc/{' or vnc/'.join(VNC_TYPES)}.")
     forwarding = _service(request).console(request.user, int_id(request))
     return {"remote_console": {"protocol": "vnc", "type": body["type"],
-                               "url": console_url(forwarding)}}
+                               "url": console_url(request, forwarding, body["type"])}}

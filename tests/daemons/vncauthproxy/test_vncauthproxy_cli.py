@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from synnefo.daemons.vncauthproxy.client import request_forwarding
+from synnefo.protocols.vncauthproxy import request_forwarding
 from synnefo.testing.vnc_fixtures import (SCREEN, screenshot_size, socket_dir,  # noqa: F401
                                           vnc_client, vnc_server)
 from synnefo.testing.vncauthproxy import loopback_port_range
@@ -107,3 +107,52 @@ def test_bad_option_exits_with_the_reason(tmp_path):
 
     assert result.returncode == 2
     assert "port_range" in result.stderr
+
+
+def _small_nofile():
+    import resource
+    resource.setrlimit(resource.RLIMIT_NOFILE, (64, 128))
+
+
+def _connect_idle(port: int, count: int) -> list[socket.socket]:
+    return [socket.create_connection(("127.0.0.1", port), timeout=30) for _ in range(count)]
+
+
+def _refused_at_once(sock: socket.socket) -> bool:
+    """True if the proxy closed this connection without greeting it."""
+    try:
+        return sock.recv(12) == b""
+    except ConnectionResetError:
+        return True
+
+
+def test_flooded_forwarding_leaves_control_and_other_forwardings_working(
+        socket_dir, tmp_path, vnc_server):
+    control = f"{socket_dir}/control.sock"
+    ini = tmp_path / "synnefo.ini"
+    ini.write_text(INI.format(socket=control, ports=loopback_port_range()))
+    process = subprocess.Popen([SCRIPT, str(ini)], stderr=subprocess.PIPE, text=True,
+                               preexec_fn=_small_nofile)
+    idle = []
+    try:
+        wait_for_socket(control, process)
+        ask = dict(destination_address=vnc_server.host, destination_port=vnc_server.port)
+        flooded = request_forwarding(control, password="flooded", **ask)
+
+        idle = _connect_idle(flooded, 200)
+
+        greeted = [sock for sock in idle[:10] if not _refused_at_once(sock)]
+        assert len(greeted) == 4  # the per-forwarding cap; the rest were refused at once
+        ports = [request_forwarding(control, password=f"pw{i}", **ask) for i in range(20)]
+        assert screenshot_size(ports[-1], "pw19", tmp_path / "screen.png") == SCREEN
+        with open(f"/proc/{process.pid}/limits") as limits:
+            assert any(line.startswith("Max open files") and line.split()[3] == "128"
+                       for line in limits)  # raised from 64 to the hard limit at start
+    finally:
+        for sock in idle:
+            sock.close()
+        process.send_signal(signal.SIGTERM)
+        _, log = process.communicate(timeout=30)
+
+    assert "too many unauthenticated connections" in log
+    assert log.count("\n") < 200  # refusals are reported at most once a second

@@ -10,7 +10,7 @@ from twisted.internet.error import ConnectionRefusedError as TwistedConnectionRe
 from vncdotool.client import AuthenticationError, VNCDoToolClient, VNCDoToolFactory
 
 from synnefo.daemons.vncauthproxy import rfb
-from synnefo.daemons.vncauthproxy.client import ForwardingRefused, request_forwarding
+from synnefo.protocols.vncauthproxy import ForwardingRefused, request_forwarding
 from synnefo.testing.vnc_fixtures import (SCREEN, SERVER_PASSWORD, screenshot_size,  # noqa: F401
                                           socket_dir, start_proxy, vnc_client, vnc_server,
                                           vnc_server_with_password)
@@ -200,3 +200,25 @@ def _recv_exact(sock, size: int) -> bytes:
         assert chunk, "connection closed"
         data += chunk
     return data
+
+
+def test_bytes_sent_ahead_of_the_handshake_reach_the_server(start_proxy, vnc_server):
+    """A client that pipelines ClientInit and an update request behind its password answer
+    gets its screen: the relay forwards what the proxy had already buffered."""
+    proxy = start_proxy()
+    port = forward(proxy, vnc_server)
+    request = b"\x03\x00" + (0).to_bytes(4, "big") + SCREEN[0].to_bytes(2, "big") + \
+        SCREEN[1].to_bytes(2, "big")
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as sock:
+        _recv_exact(sock, 12)
+        sock.sendall(rfb.encode_version(rfb.V3_8))
+        _recv_exact(sock, 2)
+        sock.sendall(bytes([rfb.SEC_VNC_AUTH]))
+        challenge = _recv_exact(sock, 16)
+        sock.sendall(rfb.vnc_auth_response(PASSWORD, challenge) + b"\x01" + request)
+
+        assert _recv_exact(sock, 4) == rfb.u32(rfb.RESULT_OK)
+        assert _recv_exact(sock, 4) == SCREEN[0].to_bytes(2, "big") + SCREEN[1].to_bytes(2, "big")
+        _recv_exact(sock, 16)  # pixel format
+        _recv_exact(sock, int.from_bytes(_recv_exact(sock, 4), "big"))  # desktop name
+        assert _recv_exact(sock, 1) == b"\x00"  # a FramebufferUpdate answers the request

@@ -7,7 +7,7 @@ import socket
 import pytest
 
 from synnefo.core.errors import ConfigurationError
-from synnefo.daemons.vncauthproxy.client import ForwardingRefused, exchange, request_forwarding
+from synnefo.protocols.vncauthproxy import ForwardingRefused, exchange, request_forwarding
 from synnefo.daemons.vncauthproxy.config import parse_config
 from synnefo.testing.vnc_fixtures import socket_dir, start_proxy  # noqa: F401
 
@@ -74,6 +74,13 @@ def test_request_ended_by_eof_without_newline(start_proxy):
      "password"),
     (b'{"destination_address": "no-such-host.invalid", "destination_port": 5900, '
      b'"password": "x"}\n', "cannot resolve"),
+    (b"[" * 30_000 + b"]" * 30_000 + b"\n", "nested too deeply"),
+    (b'{"destination_address": ' + b"[" * 900 + b"]" * 900 +
+     b', "destination_port": 5900, "password": "x"}\n', "destination_address"),
+    (b'{"destination_address": "127.0.0.1\\u0000junk", "destination_port": 5900, '
+     b'"password": "x"}\n', "control or space characters"),
+    (b'{"destination_address": "127.0.0.1\\njunk", "destination_port": 5900, '
+     b'"password": "x"}\n', "control or space characters"),
 ])
 def test_bad_requests_get_a_reason(start_proxy, raw, reason):
     proxy = start_proxy()
@@ -139,3 +146,32 @@ def test_options_from_ini_env_and_flags():
     assert config.port_range == (27000, 27100)
     assert config.expiry_seconds == 60.0
     assert [str(n) for n in config.allowed_networks][:2] == ["127.0.0.0/8", "::1/128"]
+
+
+def test_refused_destination_is_logged_escaped(start_proxy, caplog):
+    proxy = start_proxy()
+    raw = (b'{"destination_address": "127.0.0.1\\u0000junk", "destination_port": 5900, '
+           b'"password": "x"}\n')
+
+    exchange(proxy.endpoint, raw, timeout=10)
+
+    lines = [r.getMessage() for r in caplog.records if "control request refused" in r.getMessage()]
+    assert lines and all("\x00" not in line for line in lines)
+    assert "127.0.0.1\\x00junk" in lines[0]
+
+
+def test_control_timeout_is_logged_with_its_reason(start_proxy, caplog):
+    proxy = start_proxy(handshake_timeout="0.2")
+    with socket.socket(socket.AF_UNIX) as sock:
+        sock.connect(proxy.endpoint)
+        sock.settimeout(10)
+        assert sock.recv(1) == b""  # the proxy gives up on a silent client
+
+    assert any(r.getMessage() == "control connection failed: TimeoutError"
+               for r in caplog.records)
+
+
+def test_control_socket_directory_is_created(start_proxy, socket_dir):
+    proxy = start_proxy(control_socket=f"{socket_dir}/run/control.sock")
+
+    assert listening(ask(proxy, secret=None))
