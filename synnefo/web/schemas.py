@@ -133,6 +133,11 @@ class BlockDevice(colander.MappingSchema):
     boot_index = _node(colander.Int(), "boot_index")
 
 
+class PersonalityFile(colander.MappingSchema):
+    path = _node(StrictString(), "path", colander.required)
+    contents = _node(StrictString(), "contents", colander.required)
+
+
 class ServerCreateBody(colander.MappingSchema):
     name = _node(StrictString(), "name", colander.required, _name_validator)
     imageRef = _node(IdRef(), "imageRef", "")
@@ -143,6 +148,10 @@ class ServerCreateBody(colander.MappingSchema):
     max_count = _node(colander.Int(), "max_count", colander.drop, colander.Range(min=1, max=100))
     block_device_mapping_v2 = colander.SchemaNode(colander.Sequence(), BlockDevice(),
                                                   name="block_device_mapping_v2", missing=[])
+    key_name = _node(StrictString(), "key_name")
+    user_data = _node(StrictString(), "user_data")
+    personality = colander.SchemaNode(colander.Sequence(), PersonalityFile(),
+                                      name="personality", missing=colander.drop)
 
 
 class ServerCreate(colander.MappingSchema):
@@ -204,6 +213,23 @@ class FlavorListQuery(colander.MappingSchema):
 class ImageListQuery(colander.MappingSchema):
     name = _node(colander.String(), "name")
     id = _node(colander.String(), "id")
+    limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
+    marker = _node(colander.String(), "marker")
+
+
+class KeypairBody(colander.MappingSchema):
+    name = _node(StrictString(), "name", colander.required)
+    public_key = _node(StrictString(), "public_key")
+    type = _node(StrictString(), "type")
+    user_id = _node(StrictString(), "user_id")
+
+
+class KeypairCreate(colander.MappingSchema):
+    keypair = KeypairBody()
+
+
+class KeypairListQuery(colander.MappingSchema):
+    user_id = _node(colander.String(), "user_id")
     limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
     marker = _node(colander.String(), "marker")
 
