@@ -1,25 +1,11 @@
 """``/os-keypairs``: generate, import, list, show, delete; microversions 2.2, 2.10, 2.35, 2.92."""
-import base64
-import hashlib
-
 import pytest
 from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from synnefo.core.services import accounts
+from synnefo.testing.keys import md5_fingerprint, openssh_public_key
 
 KP = "/compute/v2.1/os-keypairs"
-
-
-def openssh_public_key() -> str:
-    key = ed25519.Ed25519PrivateKey.generate().public_key()
-    return key.public_bytes(serialization.Encoding.OpenSSH,
-                            serialization.PublicFormat.OpenSSH).decode() + " me@laptop"
-
-
-def md5_fingerprint(public_key: str) -> str:
-    digest = hashlib.md5(base64.b64decode(public_key.split()[1])).hexdigest()
-    return ":".join(digest[i:i + 2] for i in range(0, len(digest), 2))
 
 
 def test_generated_ed25519_key_pairs_with_its_public_key(world):
