@@ -7,6 +7,7 @@ from pyramid.view import view_config
 from synnefo.core.errors import Forbidden, Unauthorized
 from synnefo.core.services import accounts, boot_data, quotas
 from synnefo.web.views.common import api_of
+from synnefo.web.views.identity import password_login
 
 
 def _limits(request) -> dict:
@@ -59,8 +60,9 @@ def quota_set_detail(request):
 def legacy_auth(request):
     """``GET /v1.0`` with ``X-Auth-User``/``X-Auth-Key`` (name and password) -> 204 + token."""
     session = request.uow.session
-    user = accounts.authenticate_password(session, request.headers.get("X-Auth-User", ""),
-                                          request.headers.get("X-Auth-Key", ""))
+    name, key = request.headers.get("X-Auth-User", ""), request.headers.get("X-Auth-Key", "")
+    user = password_login(request, name,
+                          lambda s: accounts.authenticate_password(s, name, key))
     if user is None:
         raise Unauthorized("X-Auth-User and X-Auth-Key do not name a user and password.")
     settings = request.registry.core.settings
