@@ -14,8 +14,9 @@ Options (``synnefo.fake.*`` in the ``.ini``, overridden by the backend row's ``o
 For tests: ``script_failure("create", "message")`` makes the next create's job fail with that
 message; ``script_refusal("start", BackendUnavailable(...))`` makes the next submission raise;
 ``wait_idle()`` waits for every scheduled job; ``specs`` maps each created instance name to the
-``InstanceSpec`` it was created with (keys, user data, injected files included); ``add_instance``/``set_state``/``remove_instance``
-change the cluster behind Synnefo's back (for reconciliation tests).
+``InstanceSpec`` it was created with (keys, user data, injected files included);
+``add_instance``/``set_state``/``remove_instance`` change the cluster behind Synnefo's back (for
+reconciliation tests).
 """
 from __future__ import annotations
 
