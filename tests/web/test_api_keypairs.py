@@ -135,3 +135,15 @@ def test_bad_type_is_400_and_quota_is_403(world_factory):
                           status=403)
     assert "too many key pairs" in response.json["forbidden"]["message"]
     assert world.get("/compute/v2.1/limits").json["limits"]["absolute"]["maxTotalKeypairs"] == 1
+
+
+def test_keypairs_and_key_name_on_every_database(any_db_world):
+    world = any_db_world
+    key = openssh_public_key()
+    for name in ("b", "a"):
+        world.post(KP, {"keypair": {"name": name, "public_key": key}})
+    world.post(KP, {"keypair": {"name": "a", "public_key": key}}, status=409)
+    page = world.get(f"{KP}?limit=1&marker=a", version="2.35").json["keypairs"]
+    assert [k["keypair"]["name"] for k in page] == ["b"]
+    server_id = world.create(key_name="a")
+    assert world.get(f"/compute/v2.1/servers/{server_id}").json["server"]["key_name"] == "a"

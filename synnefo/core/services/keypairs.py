@@ -45,8 +45,11 @@ class KeypairService:
                     if public_key is not None else keymaterial.generate(key_type, owner.name))
         row = Keypair(user_id=owner.id, name=name, type=key_type or keymaterial.SSH,
                       public_key=material.public_key, fingerprint=material.fingerprint)
-        self.session.add(row)
-        self.session.flush()
+        try:
+            with self.session.begin_nested():   # a concurrent create of the same name
+                self.session.add(row)
+        except sa.exc.IntegrityError:
+            raise Conflict(f"Key pair '{name}' already exists.") from None
         return row, material.private_key
 
     def _check_quota_and_name(self, owner: User, name: str) -> None:
