@@ -38,6 +38,13 @@ class StrictString(colander.String):
         return super().deserialize(node, cstruct)
 
 
+class NullableString(StrictString):
+    """A string, or JSON null for "not given" (clients send ``"key_name": null``)."""
+
+    def deserialize(self, node, cstruct):
+        return colander.null if cstruct is None else super().deserialize(node, cstruct)
+
+
 class IdRef(colander.SchemaType):
     """An id given as an integer, a string, or a link whose last path segment is the id."""
 
@@ -148,8 +155,8 @@ class ServerCreateBody(colander.MappingSchema):
     max_count = _node(colander.Int(), "max_count", colander.drop, colander.Range(min=1, max=100))
     block_device_mapping_v2 = colander.SchemaNode(colander.Sequence(), BlockDevice(),
                                                   name="block_device_mapping_v2", missing=[])
-    key_name = _node(StrictString(), "key_name")
-    user_data = _node(StrictString(), "user_data")
+    key_name = _node(NullableString(), "key_name")
+    user_data = _node(NullableString(), "user_data")
     personality = colander.SchemaNode(colander.Sequence(), PersonalityFile(),
                                       name="personality", missing=colander.drop)
 

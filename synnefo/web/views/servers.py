@@ -114,7 +114,7 @@ def _create_request(request, body: dict) -> CreateRequest:
     return CreateRequest(name=body["name"], flavor_id=body["flavorRef"], image_id=image_id,
                          metadata=body["metadata"], networks=networks or "auto",
                          min_count=min_count, max_count=max_count,
-                         key_name=body.get("key_name"), user_data=body.get("user_data"),
+                         key_name=body.get("key_name"), user_data=body.get("user_data") or None,
                          personality=tuple((f["path"], f["contents"])
                                            for f in body.get("personality", ())))
 
