@@ -21,8 +21,8 @@ from synnefo.core.domain.state import FINAL_STATUSES, OperState, Task
 from synnefo.core.errors import BackendError, BackendNotFound, Conflict, InvalidInput, NotFound
 from synnefo.core.services import boot_data, queries, quotas
 from synnefo.core.services import metadata as meta
-from synnefo.core.services.keypairs import KeypairService
 from synnefo.core.services.catalog import enabled_backends
+from synnefo.core.services.keypairs import KeypairService
 from synnefo.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -83,7 +83,7 @@ class ServerService:
         self.uow.commit()
         return [(server, self._submit_create(server, backend, req, boot)) for server in created]
 
-    def _boot(self, owner, req: CreateRequest) -> "BootData":
+    def _boot(self, owner, req: CreateRequest) -> BootData:
         """The keypair's public key, user data and injected files, validated."""
         keys: tuple[str, ...] = ()
         if req.key_name is not None:
