@@ -10,6 +10,7 @@ INSTALL_REQUIRES = [
     "plaster_pastedeploy>=1.0",
     "PasteDeploy>=3.1",
     "psutil>=5.9",
+    "cryptography>=41",
 ]
 
 # One extra per node role (docs/deployment.md); tests/test_packaging.py checks each against the

@@ -41,6 +41,18 @@ class QuotaExceeded(SynnefoError):
     """The caller's quota does not allow the operation."""
 
 
+class OverLimit(SynnefoError):
+    """The request is larger than a fixed limit (user data, injected files); the message says which."""
+
+
+class Throttled(SynnefoError):
+    """Too many failed attempts; ``retry_after`` is the number of seconds to wait."""
+
+    def __init__(self, message: str = "", retry_after: int = 1, **details):
+        super().__init__(message, **details)
+        self.retry_after = retry_after
+
+
 class Unauthorized(SynnefoError):
     """No valid credentials."""
 

@@ -87,6 +87,13 @@ def _schema_nodes():
         _node(i(), "default_max_ram_mib", 81920, colander.Range(min=0)),
         _node(i(), "default_max_disk_gib", 1000, colander.Range(min=0)),
         _node(i(), "max_metadata_items", 128, colander.Range(min=0)),
+        _node(i(), "max_keypairs", 100, colander.Range(min=0)),
+        # Keystone-style lockout: this many failed logins of one user name (or, for the
+        # address limit, from one client address) within lockout_duration seconds lock further
+        # attempts until the oldest of them is that old. 0 turns a limit off.
+        _node(i(), "lockout_failure_attempts", 5, colander.Range(min=0)),
+        _node(i(), "lockout_address_failure_attempts", 20, colander.Range(min=0)),
+        _node(i(), "lockout_duration", 300, pos),
         # The backend the deployment seeds into the backends table at start-up (if set).
         _node(s(), "backend.name", ""),
         _node(s(), "backend.driver", "fake"),
@@ -123,6 +130,10 @@ class Settings:
     default_max_ram_mib: int
     default_max_disk_gib: int
     max_metadata_items: int
+    max_keypairs: int
+    lockout_failure_attempts: int
+    lockout_address_failure_attempts: int
+    lockout_duration: int
     backend: Mapping[str, str]
     extra: Mapping[str, str] = field(default_factory=dict)
     here: str = "."

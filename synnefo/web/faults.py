@@ -24,6 +24,7 @@ FAULT_NAMES = {400: "badRequest", 401: "unauthorized", 403: "forbidden", 404: "i
 DOMAIN_STATUS = [  # most specific first
     (errors.InvalidInput, 400), (errors.Unauthorized, 401), (errors.Forbidden, 403),
     (errors.QuotaExceeded, 403), (errors.NotFound, 404), (errors.Conflict, 409),
+    (errors.OverLimit, 413), (errors.Throttled, 429),
     (errors.BackendRefused, 409), (errors.BackendUnavailable, 503), (errors.BackendError, 503),
 ]
 
@@ -58,7 +59,10 @@ def domain_error(error, request):
     if status >= 500:
         log.error("%s %s failed: %s: %s", request.method, request.path,
                   error.__class__.__name__, error)
-    return fault_response(status, str(error) or error.__class__.__name__)
+    response = fault_response(status, str(error) or error.__class__.__name__)
+    if isinstance(error, errors.Throttled):
+        response.headers["Retry-After"] = str(error.retry_after)
+    return response
 
 
 @exception_view_config(HTTPFault)

@@ -57,7 +57,7 @@ def server_detail(api: Api, server: Server, *, show: bool = False) -> dict:
         "created": isoformat(server.created), "updated": isoformat(server.updated),
         "addresses": addresses(server), "accessIPv4": "", "accessIPv6": "",
         "links": api.links("servers", server.id), "OS-DCF:diskConfig": "MANUAL",
-        "OS-EXT-AZ:availability_zone": "nova", "config_drive": "", "key_name": None,
+        "OS-EXT-AZ:availability_zone": "nova", "config_drive": "", "key_name": server.key_name,
         "OS-SRV-USG:launched_at": None if server.operstate == "BUILD" else micro_iso(server.created),
         "OS-SRV-USG:terminated_at": micro_iso(server.deleted_at),
         "OS-EXT-STS:task_state": _task_state(server),

@@ -41,6 +41,8 @@ ROUTES = [
     Route("image", API + "/images/{image_id}", "Show an image (compute proxy)"),
     Route("image_metadata", API + "/images/{image_id}/metadata", "Image metadata"),
     Route("image_metadata_item", API + "/images/{image_id}/metadata/{key}", "One image metadata item"),
+    Route("keypairs", API + "/os-keypairs", "List (GET) or create/import (POST) keypairs"),
+    Route("keypair", API + "/os-keypairs/{keypair_name}", "Show or delete a keypair"),
     Route("limits", API + "/limits", "Absolute limits and usage of the caller"),
     Route("quota_set", API + "/os-quota-sets/{project_id}", "The caller's quotas"),
     Route("quota_set_detail", API + "/os-quota-sets/{project_id}/detail",

@@ -38,6 +38,13 @@ class StrictString(colander.String):
         return super().deserialize(node, cstruct)
 
 
+class NullableString(StrictString):
+    """A string, or JSON null for "not given" (clients send ``"key_name": null``)."""
+
+    def deserialize(self, node, cstruct):
+        return colander.null if cstruct is None else super().deserialize(node, cstruct)
+
+
 class IdRef(colander.SchemaType):
     """An id given as an integer, a string, or a link whose last path segment is the id."""
 
@@ -133,6 +140,11 @@ class BlockDevice(colander.MappingSchema):
     boot_index = _node(colander.Int(), "boot_index")
 
 
+class PersonalityFile(colander.MappingSchema):
+    path = _node(StrictString(), "path", colander.required)
+    contents = _node(StrictString(), "contents", colander.required)
+
+
 class ServerCreateBody(colander.MappingSchema):
     name = _node(StrictString(), "name", colander.required, _name_validator)
     imageRef = _node(IdRef(), "imageRef", "")
@@ -143,6 +155,10 @@ class ServerCreateBody(colander.MappingSchema):
     max_count = _node(colander.Int(), "max_count", colander.drop, colander.Range(min=1, max=100))
     block_device_mapping_v2 = colander.SchemaNode(colander.Sequence(), BlockDevice(),
                                                   name="block_device_mapping_v2", missing=[])
+    key_name = _node(NullableString(), "key_name")
+    user_data = _node(NullableString(), "user_data")
+    personality = colander.SchemaNode(colander.Sequence(), PersonalityFile(),
+                                      name="personality", missing=colander.drop)
 
 
 class ServerCreate(colander.MappingSchema):
@@ -204,6 +220,23 @@ class FlavorListQuery(colander.MappingSchema):
 class ImageListQuery(colander.MappingSchema):
     name = _node(colander.String(), "name")
     id = _node(colander.String(), "id")
+    limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
+    marker = _node(colander.String(), "marker")
+
+
+class KeypairBody(colander.MappingSchema):
+    name = _node(StrictString(), "name", colander.required)
+    public_key = _node(StrictString(), "public_key")
+    type = _node(StrictString(), "type")
+    user_id = _node(StrictString(), "user_id")
+
+
+class KeypairCreate(colander.MappingSchema):
+    keypair = KeypairBody()
+
+
+class KeypairListQuery(colander.MappingSchema):
+    user_id = _node(colander.String(), "user_id")
     limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
     marker = _node(colander.String(), "marker")
 

@@ -62,3 +62,29 @@ def test_wrong_password_is_401(live_server):
     with pytest.raises(Exception) as info:
         nova.servers.list()
     assert "401" in str(info.value) or "Unauthorized" in type(info.value).__name__
+
+
+@pytest.mark.parametrize("version", ["2.1", "2.2", "2.96"])
+def test_keypairs_and_server_with_key_name(live_server, version):
+    from synnefo.testing.keys import openssh_public_key
+    nova = nova_for(live_server, version)
+    name = f"nova-key-{version.replace('.', '-')}"
+    if version != "2.96":   # from 2.92 the client must bring the public key
+        generated = nova.keypairs.create(f"{name}-gen")
+        assert "PRIVATE KEY" in generated.private_key
+        nova.keypairs.delete(f"{name}-gen")
+    key = openssh_public_key()
+    imported = nova.keypairs.create(name, public_key=key)
+    assert imported.public_key == key
+    assert name in {k.name for k in nova.keypairs.list()}
+    extra = {"nics": "none"} if version == "2.96" else {}   # "none" exists from 2.37
+    server = nova.servers.create(f"nova-keyed-{version}", image=live_server.image_id(),
+                                 flavor="1", key_name=name, **extra)
+    shown = wait_status(nova, server.id, "ACTIVE")
+    assert shown.key_name == name
+    nova.keypairs.delete(name)
+    assert name not in {k.name for k in nova.keypairs.list()}
+    with pytest.raises(exceptions.BadRequest):
+        nova.servers.create("no-such-key", image=live_server.image_id(), flavor="1",
+                            key_name=name, **extra)
+    server.delete()

@@ -57,3 +57,23 @@ def test_server_create_list_show_console_delete(cli):
     assert console["url"].startswith("http")
     cli("server", "delete", "--wait", "cli-vm", parse=False)
     assert "cli-vm" not in {s["Name"] for s in cli("server", "list")}
+
+
+def test_keypair_create_import_list_and_server_with_key(cli, tmp_path):
+    from synnefo.testing.keys import md5_fingerprint, openssh_public_key
+    private = tmp_path / "cli-key.pem"
+    generated = cli("keypair", "create", "--private-key", str(private), "cli-key")
+    assert generated["name"] == "cli-key"
+    assert "PRIVATE KEY" in private.read_text()
+    public = tmp_path / "imported.pub"
+    public.write_text(openssh_public_key() + "\n")
+    imported = cli("keypair", "create", "--public-key", str(public), "cli-imported")
+    assert imported["fingerprint"] == md5_fingerprint(public.read_text())
+    assert {"cli-key", "cli-imported"} <= {k["Name"] for k in cli("keypair", "list")}
+    created = cli("server", "create", "--image", "cirros", "--flavor", "m1.tiny", "--nic", "none",
+                  "--key-name", "cli-key", "--wait", "cli-keyed")
+    assert created["key_name"] == "cli-key"
+    cli("keypair", "delete", "cli-key", "cli-imported", parse=False)
+    assert not {"cli-key", "cli-imported"} & {k["Name"] for k in cli("keypair", "list")}
+    assert cli("server", "show", "cli-keyed")["key_name"] == "cli-key"
+    cli("server", "delete", "--wait", "cli-keyed", parse=False)

@@ -71,3 +71,25 @@ def test_token_and_endpoint_override_recipe(live_server, prefix):
     c.delete_server(server)
     c.wait_for_delete(server, wait=60, interval=0.2)
     conn.close()
+
+
+def test_keypairs_and_server_with_key_name(conn, live_server):
+    from synnefo.testing.keys import openssh_public_key
+    c = conn.compute
+    generated = c.create_keypair(name="sdk-gen")
+    assert generated.private_key and generated.fingerprint
+    key = openssh_public_key()
+    imported = c.create_keypair(name="sdk-imported", public_key=key)
+    assert imported.public_key == key
+    assert {"sdk-gen", "sdk-imported"} <= {k.name for k in c.keypairs()}
+    server = c.create_server(name="sdk-keyed", image_id=live_server.image_id(), flavor_id="1",
+                             networks="none", key_name="sdk-imported",
+                             user_data="I2Nsb3VkLWNvbmZpZwo=")
+    server = c.wait_for_server(server, status="ACTIVE", wait=60, interval=0.2)
+    assert server.key_name == "sdk-imported"
+    c.delete_keypair("sdk-gen")
+    c.delete_keypair("sdk-imported")
+    assert not {"sdk-gen", "sdk-imported"} & {k.name for k in c.keypairs()}
+    assert c.get_server(server).key_name == "sdk-imported"
+    c.delete_server(server)
+    c.wait_for_delete(server, wait=60, interval=0.2)

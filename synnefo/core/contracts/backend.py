@@ -54,6 +54,11 @@ class InstanceSpec:
     nics: tuple[NicSpec, ...] = ()
     os_provider: str | None = None
     metadata: dict = field(default_factory=dict)
+    # The OS scripts get these through the backend's OS parameters (snf-image: img_personality).
+    key_name: str | None = None
+    public_keys: tuple[str, ...] = ()          # OpenSSH public keys (or PEM certificates)
+    user_data: str | None = None               # base64 text, as the client sent it
+    personality: tuple[tuple[str, str], ...] = ()   # (path, base64 contents)
 
 
 @dataclass(frozen=True)

@@ -39,6 +39,7 @@ class User(Timestamps, Base):
     max_cores: Mapped[int] = mapped_column(default=40)
     max_ram_mib: Mapped[int] = mapped_column(default=81920)
     max_disk_gib: Mapped[int] = mapped_column(default=1000)
+    disabled: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user", cascade="all, delete-orphan")
 
 
@@ -131,6 +132,10 @@ class Server(Timestamps, Base):
     host: Mapped[str | None] = mapped_column(sa.String(255))
     deleted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reconciled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    # What the server was created with (kept when the keypair is deleted, as in Nova).
+    key_name: Mapped[str | None] = mapped_column(sa.String(255))
+    user_data: Mapped[str | None] = mapped_column(sa.Text)
+    personality: Mapped[list | None] = mapped_column(JSONText())
     owner: Mapped[User] = relationship()
     flavor: Mapped[Flavor] = relationship()
     image: Mapped[Image | None] = relationship()
@@ -160,3 +165,30 @@ class Nic(Base):
     ipv6: Mapped[str | None] = mapped_column(sa.String(45))
     link: Mapped[str | None] = mapped_column(sa.String(255))
     network: Mapped[str | None] = mapped_column(sa.String(255))
+
+
+class Keypair(Base):
+    """An SSH public key or X.509 certificate of one user (Nova's ``os-keypairs``)."""
+    __tablename__ = "keypairs"
+    __table_args__ = (sa.UniqueConstraint("user_id", "name"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(sa.String(255))
+    type: Mapped[str] = mapped_column(sa.String(8), default="ssh")
+    public_key: Mapped[str] = mapped_column(sa.Text)
+    fingerprint: Mapped[str] = mapped_column(sa.String(64))
+    created: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class LoginFailure(Base):
+    """One failed login, counted per user name and per client address (``scope``).
+
+    Rows, not counters: every WEBSERVER inserts, none updates, so concurrent failures are all
+    counted without locking; rows older than the lockout window are deleted as new ones come.
+    """
+    __tablename__ = "login_failures"
+    __table_args__ = (sa.Index("ix_login_failures_scope_subject_at", "scope", "subject", "at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    scope: Mapped[str] = mapped_column(sa.String(8))
+    subject: Mapped[str] = mapped_column(sa.String(255))
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)

@@ -21,9 +21,10 @@ from synnefo.core.db.server_state import server_state, store_state
 from synnefo.core.domain import state as sm
 from synnefo.core.domain.state import OperState, Task
 from synnefo.core.errors import BackendError, BackendNotFound, Conflict, InvalidInput, NotFound
+from synnefo.core.services import boot_data, queries, quotas
 from synnefo.core.services import metadata as meta
-from synnefo.core.services import queries, quotas
 from synnefo.core.services.catalog import backend_candidates
+from synnefo.core.services.keypairs import KeypairService
 from synnefo.core.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,18 @@ class CreateRequest:
     networks: object = "auto"   # "auto", "none" or a list of {"uuid"/"fixed_ip"} dicts
     min_count: int = 1
     max_count: int = 1
+    key_name: str | None = None
+    user_data: str | None = None            # base64 text
+    personality: tuple[tuple[str, str], ...] = ()   # (path, base64 contents)
+
+
+@dataclass(frozen=True)
+class BootData:
+    """What a create hands the driver besides the image: keys, user data, injected files."""
+    key_name: str | None = None
+    public_keys: tuple[str, ...] = ()
+    user_data: str | None = None
+    personality: tuple[tuple[str, str], ...] = ()
 
 
 def new_password(length: int = 12) -> str:
@@ -62,14 +75,28 @@ class ServerService:
         owner = self._lock_user(owner.id)
         flavor, image = self._flavor_and_image(owner, req)
         items = meta.validate(req.metadata, self.core.settings.max_metadata_items)
+        boot = self._boot(owner, req)
         count = self._count(owner, flavor, req)
         self.core.hooks.before_server_create(uow=self.uow, owner=owner, flavor=flavor,
                                              image=image, name=req.name)
         backend = self._select_backend(owner, flavor)
-        created = [self._insert(owner, flavor, image, req.name, items, backend)
+        created = [self._insert(owner, flavor, image, req.name, items, backend, boot)
                    for _ in range(count)]
         self.uow.commit()
-        return [(server, self._submit_create(server, backend, req)) for server in created]
+        return [(server, self._submit_create(server, backend, req, boot)) for server in created]
+
+    def _boot(self, owner, req: CreateRequest) -> BootData:
+        """The keypair's public key, user data and injected files, validated."""
+        keys: tuple[str, ...] = ()
+        if req.key_name is not None:
+            keypair = KeypairService(self.uow, self.core).get_or_none(owner.id, req.key_name)
+            if keypair is None:
+                raise InvalidInput(f"Invalid key_name provided: keypair {req.key_name!r} "
+                                   "could not be found.")
+            keys = (keypair.public_key,)
+        return BootData(key_name=req.key_name, public_keys=keys,
+                        user_data=boot_data.check_user_data(req.user_data),
+                        personality=boot_data.check_personality(req.personality))
 
     def _lock_user(self, user_id: int) -> User:
         # Serialises the quota check of concurrent creates by one user.
@@ -106,10 +133,12 @@ class ServerService:
             raise TypeError(f"select_backend answered {chosen!r}, not one of its candidates")
         return self.session.get(Backend, chosen.id)
 
-    def _insert(self, owner, flavor, image, name, items, backend) -> Server:
+    def _insert(self, owner, flavor, image, name, items, backend, boot) -> Server:
         server = Server(owner_id=owner.id, name=name, flavor=flavor, image=image,
                         backend_id=backend.id if backend else None,
-                        operstate=OperState.BUILD.value)
+                        operstate=OperState.BUILD.value, key_name=boot.key_name,
+                        user_data=boot.user_data,
+                        personality=[list(f) for f in boot.personality] or None)
         server.metadata_items = []
         meta.replace(server, items, self.core.settings.max_metadata_items)
         if backend is None:
@@ -118,23 +147,25 @@ class ServerService:
         self.session.flush()
         return server
 
-    def _submit_create(self, server: Server, backend, req: CreateRequest) -> str:
+    def _submit_create(self, server: Server, backend, req: CreateRequest, boot) -> str:
         password = new_password()
         if backend is None:
             return password
-        spec = self._spec(server, password, req)
+        spec = self._spec(server, password, req, boot)
         self._submit(server, backend, lambda driver: driver.create_instance(spec), task=None,
                      create=True)
         return password
 
-    def _spec(self, server: Server, password: str, req: CreateRequest) -> InstanceSpec:
+    def _spec(self, server: Server, password: str, req: CreateRequest, boot) -> InstanceSpec:
         settings = self.core.settings
         return InstanceSpec(
             name=self.core.naming.instance_name(server.id), vcpus=server.flavor.vcpus,
             ram_mib=server.flavor.ram_mib, disk_gib=server.flavor.disk_gib,
             image_ref=server.image.backend_ref, image_format=server.image.format,
             password=password, nics=self._nics(req.networks),
-            os_provider=settings.os_provider or None, metadata=meta.as_dict(server))
+            os_provider=settings.os_provider or None, metadata=meta.as_dict(server),
+            key_name=boot.key_name, public_keys=boot.public_keys, user_data=boot.user_data,
+            personality=boot.personality)
 
     def _nics(self, networks) -> tuple[NicSpec, ...]:
         if networks == "none":

@@ -1,11 +1,14 @@
-"""snf-manage user-create|user-list|token-create."""
+"""snf-manage user-create|user-list|user-modify|user-disable|user-enable|user-delete|
+token-create|token-revoke."""
 import getpass
+import sys
 
 import sqlalchemy as sa
 
 from synnefo.core.db.models import User
-from synnefo.core.errors import InvalidInput, NotFound
+from synnefo.core.errors import Conflict, InvalidInput, NotFound
 from synnefo.core.services import accounts
+from synnefo.core.services.servers import ServerService
 from synnefo.daemons.manage.output import emit
 
 
@@ -34,6 +37,27 @@ def register(subparsers) -> None:
     token = subparsers.add_parser("token-create", help="issue a new API token for a user")
     token.add_argument("name")
     token.set_defaults(func=token_create)
+    _register_lifecycle(subparsers)
+
+
+def _register_lifecycle(subparsers) -> None:
+    for command, func, text in (
+            ("user-disable", user_disable, "stop a user from logging in; revoke their tokens"),
+            ("user-enable", user_enable, "let a disabled user log in again")):
+        parser = subparsers.add_parser(command, help=text)
+        parser.add_argument("name")
+        parser.set_defaults(func=func)
+    delete = subparsers.add_parser("user-delete", help="delete a user (refused while they have "
+                                                       "servers, unless --force)")
+    delete.add_argument("name")
+    delete.add_argument("--force", action="store_true",
+                        help="first submit the deletion of the user's servers to their backends")
+    delete.set_defaults(func=user_delete)
+    revoke = subparsers.add_parser("token-revoke", help="revoke one token, or all of a user's")
+    which = revoke.add_mutually_exclusive_group(required=True)
+    which.add_argument("--token", help="the token to revoke ('-' reads it from stdin)")
+    which.add_argument("--user", help="revoke every token of this user")
+    revoke.set_defaults(func=token_revoke)
 
 
 def _quotas(args, settings) -> dict:
@@ -85,14 +109,15 @@ def user_modify(args, ctx) -> int:
                 if value < 0:
                     raise InvalidInput(f"--{quota} must not be negative")
                 setattr(user, quota.replace("-", "_"), value)
-        if password:
-            user.password_hash = accounts.hash_password(password)
+        revoked = accounts.set_password(uow.session, user, password) if password else 0
         if args.admin:
             user.is_admin = args.admin == "yes"
         summary = (f"max_servers={user.max_servers} max_cores={user.max_cores} "
                    f"max_ram_mib={user.max_ram_mib} max_disk_gib={user.max_disk_gib} "
                    f"admin={user.is_admin}")
     print(f"user {args.name}: {summary}")
+    if password:
+        print(f"password changed; {revoked} token(s) revoked")
     return 0
 
 
@@ -102,4 +127,58 @@ def token_create(args, ctx) -> int:
         token, row = accounts.issue_token(uow.session, user, ctx.settings.token_lifetime_hours)
     print(f"token: {token}")
     print(f"expires: {row.expires.isoformat()}")
+    return 0
+
+
+def user_disable(args, ctx) -> int:
+    with ctx.core.uow() as uow:
+        revoked = accounts.set_disabled(uow.session, _find(uow.session, args.name), True)
+    print(f"user {args.name} disabled; {revoked} token(s) revoked")
+    return 0
+
+
+def user_enable(args, ctx) -> int:
+    with ctx.core.uow() as uow:
+        accounts.set_disabled(uow.session, _find(uow.session, args.name), False)
+    print(f"user {args.name} enabled")
+    return 0
+
+
+def user_delete(args, ctx) -> int:
+    """Disable first (no new logins or servers), then delete the servers if forced, then purge."""
+    with ctx.core.uow() as uow:
+        user = _find(uow.session, args.name)
+        live = accounts.live_server_ids(uow.session, user)
+        if live and not args.force:
+            raise Conflict(f"user {args.name!r} has {len(live)} live server(s) "
+                           f"({', '.join(map(str, live))}); delete them first or use --force")
+        accounts.set_disabled(uow.session, user, True)
+    if live:
+        _delete_servers(ctx, args.name, live)
+    with ctx.core.uow() as uow:
+        accounts.purge_user(uow.session, _find(uow.session, args.name))
+    print(f"user {args.name} deleted" + (f" ({len(live)} server deletion(s) submitted)"
+                                         if live else ""))
+    return 0
+
+
+def _delete_servers(ctx, name: str, server_ids: list[int]) -> None:
+    """Submit each deletion; a backend that refuses stops the command (the user stays disabled)."""
+    for server_id in server_ids:
+        with ctx.core.uow() as uow:
+            ServerService(uow, ctx.core).delete(_find(uow.session, name), server_id)
+        print(f"server {server_id}: deletion submitted")
+
+
+def token_revoke(args, ctx) -> int:
+    with ctx.core.uow() as uow:
+        if args.user:
+            count = accounts.revoke_tokens(uow.session, _find(uow.session, args.user))
+            print(f"{count} token(s) of user {args.user} revoked")
+            return 0
+        token = sys.stdin.readline().strip() if args.token == "-" else args.token
+        owner = accounts.revoke_token(uow.session, token)
+        if owner is None:
+            raise NotFound("no such token (already revoked or expired and removed?)")
+        print(f"token of user {owner.name} revoked")
     return 0

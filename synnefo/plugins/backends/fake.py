@@ -13,8 +13,10 @@ Options (``synnefo.fake.*`` in the ``.ini``, overridden by the backend row's ``o
 
 For tests: ``script_failure("create", "message")`` makes the next create's job fail with that
 message; ``script_refusal("start", BackendUnavailable(...))`` makes the next submission raise;
-``wait_idle()`` waits for every scheduled job; ``add_instance``/``set_state``/``remove_instance``
-change the cluster behind Synnefo's back (for reconciliation tests).
+``wait_idle()`` waits for every scheduled job; ``specs`` maps each created instance name to the
+``InstanceSpec`` it was created with (keys, user data, injected files included);
+``add_instance``/``set_state``/``remove_instance`` change the cluster behind Synnefo's back (for
+reconciliation tests).
 """
 from __future__ import annotations
 
@@ -77,6 +79,7 @@ class FakeDriver(BackendDriver):
         self._refusals: dict[str, deque] = defaultdict(deque)
         self._job_failures: dict[int, str] = {}
         self._tail: dict[str | None, float] = {}
+        self.specs: dict[str, InstanceSpec] = {}
         self._timeline = Timeline(f"fake-{backend.name}")
         self.cluster = sim.SimulatedCluster(self._cluster_config())
         self._state = self._state_file()
@@ -106,6 +109,7 @@ class FakeDriver(BackendDriver):
                   "nics": [nic_params(n) for n in spec.nics], "start": True,
                   "os_type": spec.os_provider or self._os_provider(),
                   "osparams": {"img_id": spec.image_ref, "img_format": spec.image_format}}
+        self.specs[spec.name] = spec
         return self._submit("create", spec.name, params)
 
     def start_instance(self, name: str) -> int:

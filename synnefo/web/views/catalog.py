@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from pyramid.view import view_config
 
-from synnefo.core.services import queries, quotas
+from synnefo.core.services import boot_data, queries, quotas
 from synnefo.web import render, schemas
 from synnefo.web.views.common import api_of, next_link
 
@@ -78,13 +78,14 @@ def limits(request):
         "maxServerMeta": request.registry.core.settings.max_metadata_items,
         "maxImageMeta": request.registry.core.settings.max_metadata_items,
         "maxTotalInstances": user.max_servers, "maxTotalCores": user.max_cores,
-        "maxTotalRAMSize": user.max_ram_mib, "maxTotalKeypairs": 0,
+        "maxTotalRAMSize": user.max_ram_mib, "maxTotalKeypairs": request.registry.core.settings.max_keypairs,
         "maxServerGroups": 0, "maxServerGroupMembers": 0,
         "totalInstancesUsed": used.servers, "totalCoresUsed": used.cores,
         "totalRAMUsed": used.ram_mib, "totalServerGroupsUsed": 0,
     }
     if not api.at_least(57):
-        absolute.update({"maxPersonality": 0, "maxPersonalitySize": 0})
+        absolute.update({"maxPersonality": boot_data.MAX_FILES,
+                         "maxPersonalitySize": boot_data.MAX_CONTENT_BYTES})
     if not api.at_least(36):
         absolute.update({"maxSecurityGroups": 0, "maxSecurityGroupRules": 0,
                          "maxTotalFloatingIps": 0, "totalSecurityGroupsUsed": 0,

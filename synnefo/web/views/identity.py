@@ -14,6 +14,7 @@ from pyramid.view import view_config
 from synnefo.core.errors import InvalidInput, Unauthorized
 from synnefo.core.db.models import User
 from synnefo.core.services import accounts
+from synnefo.core.services.logins import LoginThrottle
 from synnefo.core.services.queries import is_db_int
 from synnefo.core.timeutil import utcnow
 from synnefo.web import schemas
@@ -46,7 +47,7 @@ def identity_v3(request):
 def issue_token(request):
     identity = schemas.load(schemas.AuthRequest(), request.payload)["auth"]["identity"]
     session = request.uow.session
-    user = _authenticate(session, identity)
+    user = _authenticate(request, identity)
     lifetime = request.registry.core.settings.token_lifetime_hours
     token, row = accounts.issue_token(session, user, lifetime)
     body = {"token": _token_body(request, user, row, identity["methods"])}
@@ -55,10 +56,11 @@ def issue_token(request):
     return response
 
 
-def _authenticate(session, identity: dict):
+def _authenticate(request, identity: dict):
     methods = identity["methods"]
+    session = request.uow.session
     if "password" in methods and "password" in identity:
-        user = _by_password(session, identity["password"]["user"])
+        user = _by_password(request, identity["password"]["user"])
     elif "token" in methods and "token" in identity:
         user = accounts.authenticate_token(session, identity["token"]["id"])
     else:
@@ -69,16 +71,36 @@ def _authenticate(session, identity: dict):
     return user
 
 
-def _by_password(session, spec: dict):
-    name = spec.get("name")
-    if name is None and spec.get("id"):
-        user = session.get(User, int(spec["id"])) if is_db_int(spec["id"]) else None
-        if user is None:
-            return None
-        name = user.name
-    if name is None:
+def _by_password(request, spec: dict):
+    name, user_id = spec.get("name"), spec.get("id")
+    if name is None and not user_id:
         raise InvalidInput("The password method needs a user name or id.")
-    return accounts.authenticate_password(session, name, spec["password"])
+    # One count per user, whether it is named by name or by id.
+    subject = name if name is not None else _name_of(request.uow.session, user_id)
+    return password_login(request, subject, lambda session: (
+        accounts.authenticate_password(session, name, spec["password"]) if name is not None
+        else accounts.authenticate_password_by_id(
+            session, int(user_id) if is_db_int(user_id) else None, spec["password"])))
+
+
+def _name_of(session, user_id: str) -> str:
+    user = session.get(User, int(user_id)) if is_db_int(user_id) else None
+    return user.name if user is not None else f"#{user_id}"
+
+
+def password_login(request, subject: str, check):
+    """``check(session)`` under login throttling of ``subject`` and the client's address.
+
+    429 while locked; a failure is counted (and committed) before the 401 goes out.
+    """
+    throttle = LoginThrottle(request.uow, request.registry.core)
+    throttle.check(subject, request.remote_addr)
+    user = check(request.uow.session)
+    if user is None:
+        throttle.failed(subject, request.remote_addr)
+    else:
+        throttle.succeeded(subject)
+    return user
 
 
 def _token_body(request, user, row, methods) -> dict:

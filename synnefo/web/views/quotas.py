@@ -5,15 +5,17 @@ from pyramid.response import Response
 from pyramid.view import view_config
 
 from synnefo.core.errors import Forbidden, Unauthorized
-from synnefo.core.services import accounts, quotas
+from synnefo.core.services import accounts, boot_data, quotas
 from synnefo.web.views.common import api_of
+from synnefo.web.views.identity import password_login
 
 
 def _limits(request) -> dict:
     user = request.user
     return {"instances": user.max_servers, "cores": user.max_cores, "ram": user.max_ram_mib,
             "metadata_items": request.registry.core.settings.max_metadata_items,
-            "key_pairs": 0, "server_groups": 0, "server_group_members": 0}
+            "key_pairs": request.registry.core.settings.max_keypairs,
+            "server_groups": 0, "server_group_members": 0}
 
 
 def _versioned(api, values: dict, zero) -> dict:
@@ -21,8 +23,10 @@ def _versioned(api, values: dict, zero) -> dict:
         values.update({k: zero for k in ("fixed_ips", "floating_ips", "security_groups",
                                          "security_group_rules")})
     if not api.at_least(57):
-        values.update({k: zero for k in ("injected_files", "injected_file_content_bytes",
-                                         "injected_file_path_bytes")})
+        limits = (boot_data.MAX_FILES, boot_data.MAX_CONTENT_BYTES, boot_data.MAX_PATH_BYTES)
+        values.update({k: limit if zero == 0 else {**zero, "limit": limit} for k, limit in zip(
+            ("injected_files", "injected_file_content_bytes", "injected_file_path_bytes"),
+            limits)})
     return values
 
 
@@ -56,8 +60,9 @@ def quota_set_detail(request):
 def legacy_auth(request):
     """``GET /v1.0`` with ``X-Auth-User``/``X-Auth-Key`` (name and password) -> 204 + token."""
     session = request.uow.session
-    user = accounts.authenticate_password(session, request.headers.get("X-Auth-User", ""),
-                                          request.headers.get("X-Auth-Key", ""))
+    name, key = request.headers.get("X-Auth-User", ""), request.headers.get("X-Auth-Key", "")
+    user = password_login(request, name,
+                          lambda s: accounts.authenticate_password(s, name, key))
     if user is None:
         raise Unauthorized("X-Auth-User and X-Auth-Key do not name a user and password.")
     settings = request.registry.core.settings

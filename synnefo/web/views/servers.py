@@ -108,9 +108,15 @@ def _create_request(request, body: dict) -> CreateRequest:
     max_count = body.get("max_count", min_count)
     if max_count < min_count:
         raise InvalidInput("min_count must be <= max_count")
+    if "personality" in body and request.microversion >= (2, 57):
+        raise InvalidInput("Invalid input for field/attribute server: 'personality' was removed "
+                           "in microversion 2.57 (use user_data).")
     return CreateRequest(name=body["name"], flavor_id=body["flavorRef"], image_id=image_id,
                          metadata=body["metadata"], networks=networks or "auto",
-                         min_count=min_count, max_count=max_count)
+                         min_count=min_count, max_count=max_count,
+                         key_name=body.get("key_name"), user_data=body.get("user_data") or None,
+                         personality=tuple((f["path"], f["contents"])
+                                           for f in body.get("personality", ())))
 
 
 def _boot_image(mappings: list[dict]) -> str:
