@@ -1,7 +1,7 @@
 """keypairs, login failures, disabled users, key_name/user_data/personality on servers
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-12-02 10:50:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import synnefo.core.db.types
 
 
 revision = '0003'
-down_revision = '0001'
+down_revision = '0002'
 branch_labels = None
 depends_on = None
 
