@@ -31,6 +31,7 @@ TEST_REQUIRES = [
     "python-openstackclient>=6.0",
     "vncdotool>=1.2",
     "trustme>=1.1",
+    "schemathesis>=4.3",
 ]
 
 ENTRY_POINTS = {
