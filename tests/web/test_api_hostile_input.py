@@ -45,6 +45,13 @@ def test_invalid_utf8_in_the_query_string_is_400(world, path):
     assert "UTF-8" in fault_of(response, 400)
 
 
+@pytest.mark.parametrize("path", [f"{C}/images/%ED%A0%80", f"{C}/servers/1/metadata/%FF",
+                                  "/image/v2/images/%C3"])
+def test_invalid_utf8_in_the_path_is_400(world, path):
+    response = world.app.get(path, headers=world.headers(), status="*")
+    assert "UTF-8" in fault_of(response, 400)
+
+
 @pytest.mark.parametrize("text", ["\ud800", "a\x00b"])
 def test_lone_surrogates_and_nul_in_names_and_metadata_are_400(any_db_world, text):
     w = any_db_world
