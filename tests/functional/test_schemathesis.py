@@ -1,8 +1,8 @@
 """schemathesis fuzzes a real waitress server with the API's own OpenAPI document.
 
-For each operation of ``/openapi.json`` it sends ``EXAMPLES`` generated requests (a fixed seed
-and hypothesis's derandomize, so CI sees the same requests every run) with a real token, and
-checks every answer: no 5xx, a documented status, content type, headers and body schema. It
+For each operation of ``/openapi.json`` it sends ``EXAMPLES`` generated requests, valid and
+invalid by the document (hypothesis's derandomize: CI sees the same requests every run), with
+a real token, and checks every answer: no 5xx, a documented status, content type, headers and body schema. It
 runs on SQLite and on PostgreSQL and prints its figures (quoted in the README).
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (content_type_conformance,
                                                response_headers_conformance,
@@ -23,6 +24,7 @@ from schemathesis.specs.openapi.checks import (content_type_conformance,
 from synnefo.testing import databases
 
 EXAMPLES = 20   # per operation; the whole run is about a minute per database here
+MODES = (GenerationMode.POSITIVE, GenerationMode.NEGATIVE)
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_headers_conformance, response_schema_conformance]
 
@@ -71,14 +73,17 @@ def _real_ids(server, token: str) -> dict:
 
 
 def _strategy(operation, real: dict, doomed: str):
-    """Generated requests, and as many again with real ids (DELETE gets its own server)."""
+    """Valid and invalid requests (by the document), half of them naming objects that exist
+    (DELETE gets its own server)."""
     names = {p.name for p in operation.path_parameters}
-    if not names:
-        return operation.as_strategy()
     fixed = {name: real[name] for name in names if name in real}
     if operation.method.upper() == "DELETE" and "server_id" in fixed:
         fixed["server_id"] = doomed
-    return st.one_of(operation.as_strategy(), operation.as_strategy(path_parameters=fixed))
+    strategies = [operation.as_strategy(generation_mode=mode) for mode in MODES]
+    if fixed:
+        strategies += [operation.as_strategy(generation_mode=mode, path_parameters=fixed)
+                       for mode in MODES]
+    return st.one_of(strategies)
 
 
 def _fuzz(operation, strategy, session, base_url, headers, tally) -> None:
