@@ -26,6 +26,10 @@ COMPUTE_PREFIX = "compute/v2.1"   # the catalog's endpoint; /v2.1 and /compute/v
 FAULT_STATUSES = (400, 401, 403, 404, 406, 409, 429, 503)
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::((?:[^{}]|\{[^}]*\})*))?\}")
 MINOR = "([1-9]|[1-8][0-9]|9[0-6])"
+ECHOED = {  # what every successful compute answer carries (microversions.echo)
+    microversions.NEW_HEADER: {"type": "string", "pattern": r"^compute 2\.\d+$"},
+    microversions.LEGACY_HEADER: {"type": "string", "pattern": r"^2\.\d+$"},
+}
 VERSION_HEADERS = [
     {"name": microversions.NEW_HEADER, "in": "header", "required": False,
      "description": "compute X.Y (or latest): the microversion (wins over the legacy header)",
@@ -103,13 +107,15 @@ def operation(route: Route, method: str, doc: apidoc.OperationDoc | None) -> dic
     if doc is None:
         op["responses"]["default"] = {"description": "Not documented by its plugin"}
     else:
-        _apply(op, doc)
+        # Version documents answer whatever microversion is asked for, and echo none.
+        compute = route.auth and route.pattern.startswith(API)
+        _apply(op, doc, ECHOED if compute else {})
     if route.auth:
         op["security"] = [{"token": []}]
     return op
 
 
-def _apply(op: dict, doc: apidoc.OperationDoc) -> None:
+def _apply(op: dict, doc: apidoc.OperationDoc, echoed: dict) -> None:
     if doc.description:
         op["description"] = doc.description
     if doc.query is not None:
@@ -119,7 +125,8 @@ def _apply(op: dict, doc: apidoc.OperationDoc) -> None:
         op["requestBody"] = {"required": True,
                              "content": {"application/json": {"schema": schema}}}
     for status, schema in doc.responses.items():
-        op["responses"][str(status)] = _response(status, schema, doc.headers.get(status))
+        headers = {**echoed, **doc.headers.get(status, {})}
+        op["responses"][str(status)] = _response(status, schema, headers)
 
 
 def _body_schema(body) -> dict:

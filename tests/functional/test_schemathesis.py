@@ -30,19 +30,25 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
-def fuzzed_server(request, make_live_server):
-    """A live server on SQLite or on a fresh PostgreSQL database, with a demo server in it."""
-    extra = {}
-    if request.param == "postgresql":
-        try:
-            url = databases.create_database("postgresql")
-        except databases.ServerUnavailable as exc:
-            if databases.in_ci():
-                pytest.fail(f"CI needs PostgreSQL: {exc}")
-            pytest.skip(str(exc))
-        request.addfinalizer(lambda: databases.drop_database(url))
-        extra["synnefo.db_url"] = url
-    return make_live_server(**extra)
+def fuzz_db_url(request):
+    """None (the live server's own SQLite file) or a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield None
+        return
+    try:
+        url = databases.create_database("postgresql")
+    except databases.ServerUnavailable as exc:
+        if databases.in_ci():
+            pytest.fail(f"CI needs PostgreSQL: {exc}")
+        pytest.skip(str(exc))
+    yield url
+    databases.drop_database(url)
+
+
+@pytest.fixture
+def fuzzed_server(fuzz_db_url, make_live_server):
+    """A live server on that database (stopped before the database is dropped)."""
+    return make_live_server(**({"synnefo.db_url": fuzz_db_url} if fuzz_db_url else {}))
 
 
 def _token(server) -> str:
