@@ -70,7 +70,7 @@ def _authenticate_first(event) -> None:
     """401 before any other check (microversion, body, method) on routes that need a token."""
     route = event.request.matched_route
     if route is not None and route.name in AUTH_ROUTES:
-        event.request.user
+        event.request.user   # reified; raises Unauthorized (answered by web.faults)
 
 
 def _user(request):

@@ -46,7 +46,8 @@ def check_storable(node, value) -> None:
     while stack:   # iterative: a deeply nested value must not exhaust the stack
         item = stack.pop()
         if isinstance(item, str) and not storable(item):
-            raise colander.Invalid(node, f"{UNSTORABLE}: {item!r}")
+            shown = repr(item if len(item) <= 40 else item[:40] + "...")
+            raise colander.Invalid(node, f"{UNSTORABLE}: {shown}")
         if isinstance(item, dict):
             stack.extend(item.keys())
             stack.extend(item.values())
