@@ -40,6 +40,7 @@ TEST_REQUIRES = [
     "packaging>=23.0",
     "selenium>=4.15",
     "python-xlib>=0.33",
+    "schemathesis>=4.3",
 ]
 
 ENTRY_POINTS = {

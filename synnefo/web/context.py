@@ -2,17 +2,21 @@
 
 These are the only functions that know about ``request``; views pass plain values on to the
 services. The unit of work is opened on first use and committed by ``uow_tween`` if the
-response is a success, rolled back otherwise.
+response is a success, rolled back otherwise; an error raised at commit is answered by the
+exception views (``web.faults``) like any other. Authentication comes first: a route that needs
+a token checks it as soon as the route is matched, before any view runs.
 """
 from __future__ import annotations
 
 import json
+import sys
 import uuid
 
 from synnefo.core.errors import Unauthorized
 from synnefo.core.services import accounts
 from synnefo.web import microversions
 from synnefo.web.faults import HTTPFault
+from synnefo.web.routes import AUTH_ROUTES
 
 TOKEN_HEADER = "X-Auth-Token"
 LEGACY_API = "v2.0"
@@ -25,6 +29,7 @@ def includeme(config):
     config.add_request_method(api_base, "api_base", reify=True)
     config.add_request_method(json_body_of, "payload", reify=True)
     config.add_tween("synnefo.web.context.uow_tween_factory")
+    config.add_subscriber(_authenticate_first, "pyramid.events.ContextFound")
     config.add_subscriber(_echo_microversion, "pyramid.events.NewResponse")
     config.add_subscriber(_request_id, "pyramid.events.NewResponse")
 
@@ -42,7 +47,11 @@ def uow_tween_factory(handler, registry):
         except BaseException:
             _finish(request, ok=False)
             raise
-        _finish(request, ok=response.status_code < 400)
+        try:
+            _finish(request, ok=response.status_code < 400)
+        except Exception:
+            # Nothing was committed: answer with a fault body, not waitress's plain text.
+            return request.invoke_exception_view(sys.exc_info())
         return response
     return uow_tween
 
@@ -55,6 +64,13 @@ def _finish(request, ok: bool) -> None:
         uow.commit() if ok else uow.rollback()
     finally:
         uow.session.close()
+
+
+def _authenticate_first(event) -> None:
+    """401 before any other check (microversion, body, method) on routes that need a token."""
+    route = event.request.matched_route
+    if route is not None and route.name in AUTH_ROUTES:
+        event.request.user   # reified; raises Unauthorized (answered by web.faults)
 
 
 def _user(request):
@@ -108,6 +124,8 @@ def json_body_of(request):
         body = json.loads(request.body)
     except (ValueError, UnicodeDecodeError):
         raise HTTPFault(400, "Malformed request body: it is not valid JSON.") from None
+    except RecursionError:
+        raise HTTPFault(400, "Malformed request body: its JSON is nested too deeply.") from None
     if not isinstance(body, dict):
         raise HTTPFault(400, "Malformed request body: a JSON object is required.")
     return body

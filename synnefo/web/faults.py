@@ -1,18 +1,23 @@
 """Domain errors and HTTP errors -> OpenStack fault bodies, once, at the edge.
 
 A fault body is ``{"<faultName>": {"code": <status>, "message": "<text>"}}`` with Nova's names
-for each status. Anything unexpected is logged with its traceback and answers 500 computeFault.
+for each status. Input the schemas could not catch (undecodable URLs and query strings, values
+a database refuses) answers 400 here; anything unexpected is logged with its traceback and
+answers 500 computeFault. ``context.uow_tween`` sends errors raised at commit through these
+same views.
 """
 from __future__ import annotations
 
 import logging
 
 import colander
+import sqlalchemy.exc as sa_exc
 from pyramid import httpexceptions as exc
 from pyramid.response import Response
 from pyramid.view import exception_view_config, notfound_view_config
 
 from synnefo.core import errors
+from synnefo.web.routes import route_methods
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +85,28 @@ def describe_invalid(error: colander.Invalid) -> str:
     return f"Invalid input: {problems}"
 
 
+@exception_view_config(UnicodeDecodeError)
+def undecodable(error, request):
+    return fault_response(400, "The request URL or query string is not valid UTF-8 "
+                               f"(byte {error.object[error.start:error.end]!r}).")
+
+
+@exception_view_config(UnicodeEncodeError)
+def unencodable(error, request):
+    return fault_response(400, "The request contains a lone surrogate or a character that "
+                               "cannot be stored.")
+
+
+@exception_view_config(sa_exc.DataError)
+@exception_view_config(OverflowError)
+def data_error(error, request):
+    # The database refused a value (NUL on PostgreSQL, a number out of range, ...).
+    log.info("%s %s: the database refused a value: %s", request.method, request.path,
+             getattr(error, "orig", error))
+    return fault_response(400, "A value in the request is out of range or invalid for the "
+                               "database.")
+
+
 @notfound_view_config()
 def not_found(request):
     return fault_response(404, "The resource could not be found.")
@@ -87,7 +114,14 @@ def not_found(request):
 
 @exception_view_config(exc.HTTPMethodNotAllowed)
 def method_not_allowed(error, request):
-    return fault_response(405, f"The method {request.method} is not allowed for this resource.")
+    response = fault_response(405, f"The method {request.method} is not allowed for this "
+                                   "resource.")
+    route = request.matched_route
+    allowed = route_methods(request.registry).get(route.name, set()) if route else set()
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    response.headers["Allow"] = ", ".join(sorted(allowed))   # RFC 9110 section 15.5.6
+    return response
 
 
 @exception_view_config(exc.HTTPError)

@@ -36,6 +36,10 @@ ROUTES = [
     Route("flavors", API + "/flavors", "List flavors"),
     Route("flavors_detail", API + "/flavors/detail", "List flavors with details"),
     Route("flavor", API + "/flavors/{flavor_id}", "Show a flavor"),
+    Route("flavor_extra_specs", API + "/flavors/{flavor_id}/os-extra_specs",
+          "Extra specs of a flavor (always empty)"),
+    Route("flavor_extra_spec", API + "/flavors/{flavor_id}/os-extra_specs/{key}",
+          "One extra spec of a flavor"),
     Route("images", API + "/images", "List images (compute proxy)"),
     Route("images_detail", API + "/images/detail", "List images with details (compute proxy)"),
     Route("image", API + "/images/{image_id}", "Show an image (compute proxy)"),
@@ -67,6 +71,21 @@ ROUTES = [
     Route("console", "/console/*subpath", "The web console page and its files (noVNC)",
           auth=False),
 ]
+
+
+AUTH_ROUTES = frozenset(route.name for route in ROUTES if route.auth)
+
+
+def route_methods(registry) -> dict[str, set[str]]:
+    """Route name -> the HTTP methods its views accept (GET implies HEAD, not listed)."""
+    methods: dict[str, set[str]] = {}
+    for item in registry.introspector.get_category("views") or []:
+        view = item["introspectable"]
+        route, allowed = view["route_name"], view["request_methods"]
+        if route and allowed:
+            methods.setdefault(route, set()).update(
+                m for m in ([allowed] if isinstance(allowed, str) else allowed) if m != "HEAD")
+    return methods
 
 
 def includeme(config):

@@ -3,6 +3,10 @@
 Unknown keys are ignored (clients send many optional Nova fields we have no use for); known
 keys are checked for type and range. ``load(schema, data)`` raises ``colander.Invalid``, which
 ``web.faults`` answers with 400 badRequest.
+
+Every string a client sends (body, metadata keys and values, query parameters) is checked here
+for what no database column can store: NUL and lone surrogates. Every integer is bounded to what
+an INTEGER column holds, so nothing out of range reaches the database.
 """
 from __future__ import annotations
 
@@ -17,8 +21,38 @@ TRUE = ("true", "1", "yes", "on", "t", "y")
 FALSE = ("false", "0", "no", "off", "f", "n")
 
 
+DB_INT_MAX = 2 ** 31 - 1
+UNSTORABLE = "must not contain a NUL control character or a lone surrogate"
+
+
 def load(schema: colander.SchemaNode, data):
     return schema.deserialize(data)
+
+
+def storable(text: str) -> bool:
+    """False for text with NUL or a lone surrogate (neither PostgreSQL nor UTF-8 stores them)."""
+    if "\x00" in text:
+        return False
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def check_storable(node, value) -> None:
+    """Raise ``colander.Invalid`` if any string in ``value`` (keys included) is not storable."""
+    stack = [value]
+    while stack:   # iterative: a deeply nested value must not exhaust the stack
+        item = stack.pop()
+        if isinstance(item, str) and not storable(item):
+            shown = repr(item if len(item) <= 40 else item[:40] + "...")
+            raise colander.Invalid(node, f"{UNSTORABLE}: {shown}")
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def query_dict(request) -> dict[str, str]:
@@ -26,7 +60,17 @@ def query_dict(request) -> dict[str, str]:
     return {key: request.GET.getall(key)[-1] for key in request.GET}
 
 
-class StrictString(colander.String):
+class Text(colander.String):
+    """A string the database can store (no NUL, no lone surrogate); used for query parameters."""
+
+    def deserialize(self, node, cstruct):
+        value = super().deserialize(node, cstruct)
+        if isinstance(value, str):
+            check_storable(node, value)
+        return value
+
+
+class StrictString(Text):
     """A JSON string (numbers are not silently turned into strings; "" stays "")."""
 
     def __init__(self, allow_empty=True, **kw):
@@ -43,6 +87,23 @@ class NullableString(StrictString):
 
     def deserialize(self, node, cstruct):
         return colander.null if cstruct is None else super().deserialize(node, cstruct)
+class BoundedInt(colander.Int):
+    """An integer that fits an INTEGER column (``min``..``max``, at most 2**31-1)."""
+
+    def __init__(self, min: int = 0, max: int = DB_INT_MAX):
+        super().__init__()
+        self.min, self.max = min, max
+
+    def deserialize(self, node, cstruct):
+        if isinstance(cstruct, bool):
+            raise colander.Invalid(node, f"{cstruct!r} is not an integer")
+        if isinstance(cstruct, str) and len(cstruct.strip()) > len(str(self.max)) + 1:
+            raise colander.Invalid(node, f"must be at most {self.max} (the value is too long)")
+        value = super().deserialize(node, cstruct)
+        if value is not colander.null and not self.min <= value <= self.max:
+            raise colander.Invalid(node, f"{value} is out of range: it must be between "
+                                         f"{self.min} and {self.max}")
+        return value
 
 
 class IdRef(colander.SchemaType):
@@ -54,6 +115,7 @@ class IdRef(colander.SchemaType):
         if isinstance(cstruct, bool) or not isinstance(cstruct, (int, str)):
             raise colander.Invalid(node, f"{cstruct!r} is not an id")
         value = str(cstruct).strip().rstrip("/").rsplit("/", 1)[-1]
+        check_storable(node, value)
         return value
 
 
@@ -66,6 +128,7 @@ class Networks(colander.SchemaType):
         if cstruct in ("auto", "none"):
             return cstruct
         if isinstance(cstruct, list) and all(isinstance(n, dict) for n in cstruct):
+            check_storable(node, cstruct)
             return [{k: str(v) for k, v in n.items() if isinstance(v, (str, int))}
                     for n in cstruct]
         raise colander.Invalid(node, 'must be "auto", "none" or a list of network objects')
@@ -79,6 +142,7 @@ class AnyMapping(colander.SchemaType):
             return colander.null
         if not isinstance(cstruct, dict):
             raise colander.Invalid(node, "must be an object")
+        check_storable(node, cstruct)
         return cstruct
 
 
@@ -113,18 +177,22 @@ class PublicFilter(colander.SchemaType):
             raise colander.Invalid(node, f"Invalid is_public filter [{cstruct}]") from None
 
 
-class UpperString(colander.String):
+class UpperString(Text):
     def deserialize(self, node, cstruct):
         value = super().deserialize(node, cstruct)
         return value.upper() if isinstance(value, str) else value
 
 
-def _node(typ, name, missing=colander.drop, validator=None):
-    return colander.SchemaNode(typ, name=name, missing=missing, validator=validator)
+def _node(typ, name, missing=colander.drop, validator=None, **kw):
+    """A node; ``json_schema={...}`` adds what the OpenAPI document cannot infer."""
+    return colander.SchemaNode(typ, name=name, missing=missing, validator=validator, **kw)
 
 
 NAME = colander.Length(min=1, max=255)
-ID_RANGE = colander.Range(min=1, max=2 ** 31 - 1)
+NAME_SCHEMA = {"pattern": "^[^\\x00]*[^\\s\\x00][^\\x00]*$"}   # not blank, no NUL
+METADATA_SCHEMA = {"additionalProperties": {"type": "string", "maxLength": 255,
+                                            "pattern": "^[^\\x00]*$"},
+                   "propertyNames": {"minLength": 1, "maxLength": 255, "pattern": "^[^\\x00]*$"}}
 
 
 def _name_validator(node, value):
@@ -137,7 +205,7 @@ class BlockDevice(colander.MappingSchema):
     uuid = _node(StrictString(), "uuid")
     source_type = _node(StrictString(), "source_type")
     destination_type = _node(StrictString(), "destination_type")
-    boot_index = _node(colander.Int(), "boot_index")
+    boot_index = _node(BoundedInt(min=-1), "boot_index")
 
 
 class PersonalityFile(colander.MappingSchema):
@@ -146,13 +214,14 @@ class PersonalityFile(colander.MappingSchema):
 
 
 class ServerCreateBody(colander.MappingSchema):
-    name = _node(StrictString(), "name", colander.required, _name_validator)
+    name = _node(StrictString(), "name", colander.required, _name_validator,
+                 json_schema=NAME_SCHEMA | {"minLength": 1, "maxLength": 255})
     imageRef = _node(IdRef(), "imageRef", "")
     flavorRef = _node(IdRef(), "flavorRef", colander.required)
-    metadata = _node(AnyMapping(), "metadata", {})
+    metadata = _node(AnyMapping(), "metadata", {}, json_schema=METADATA_SCHEMA)
     networks = _node(Networks(), "networks")
-    min_count = _node(colander.Int(), "min_count", 1, colander.Range(min=1, max=100))
-    max_count = _node(colander.Int(), "max_count", colander.drop, colander.Range(min=1, max=100))
+    min_count = _node(BoundedInt(1, 100), "min_count", 1)
+    max_count = _node(BoundedInt(1, 100), "max_count", colander.drop)
     block_device_mapping_v2 = colander.SchemaNode(colander.Sequence(), BlockDevice(),
                                                   name="block_device_mapping_v2", missing=[])
     key_name = _node(NullableString(), "key_name")
@@ -166,8 +235,9 @@ class ServerCreate(colander.MappingSchema):
 
 
 class ServerUpdateBody(colander.MappingSchema):
-    name = _node(StrictString(), "name", colander.drop, _name_validator)
-    description = _node(colander.String(allow_empty=True), "description")
+    name = _node(StrictString(), "name", colander.drop, _name_validator,
+                 json_schema=NAME_SCHEMA | {"minLength": 1, "maxLength": 255})
+    description = _node(Text(allow_empty=True), "description")
 
 
 class ServerUpdate(colander.MappingSchema):
@@ -193,35 +263,36 @@ class RemoteConsole(colander.MappingSchema):
 
 
 class MetadataBody(colander.MappingSchema):
-    metadata = _node(AnyMapping(), "metadata", colander.required)
+    metadata = _node(AnyMapping(), "metadata", colander.required, json_schema=METADATA_SCHEMA)
 
 
 class MetaItemBody(colander.MappingSchema):
-    meta = _node(AnyMapping(), "meta", colander.required)
+    meta = _node(AnyMapping(), "meta", colander.required,
+                 json_schema=METADATA_SCHEMA | {"minProperties": 1, "maxProperties": 1})
 
 
 class ServerListQuery(colander.MappingSchema):
-    name = _node(colander.String(), "name")
+    name = _node(Text(), "name")
     status = _node(UpperString(), "status")
     changes_since = _node(colander.DateTime(default_tzinfo=UTC), "changes-since")
     deleted = _node(LooseBool(), "deleted")
-    limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
-    marker = _node(colander.Int(), "marker", colander.drop, ID_RANGE)
+    limit = _node(BoundedInt(), "limit")
+    marker = _node(BoundedInt(min=1), "marker")
 
 
 class FlavorListQuery(colander.MappingSchema):
     is_public = _node(PublicFilter(), "is_public", True)
-    minRam = _node(colander.Int(), "minRam", 0, colander.Range(min=0))
-    minDisk = _node(colander.Int(), "minDisk", 0, colander.Range(min=0))
-    limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
-    marker = _node(colander.Int(), "marker", colander.drop, ID_RANGE)
+    minRam = _node(BoundedInt(), "minRam", 0)
+    minDisk = _node(BoundedInt(), "minDisk", 0)
+    limit = _node(BoundedInt(), "limit")
+    marker = _node(BoundedInt(min=1), "marker")
 
 
 class ImageListQuery(colander.MappingSchema):
-    name = _node(colander.String(), "name")
-    id = _node(colander.String(), "id")
-    limit = _node(colander.Int(), "limit", colander.drop, colander.Range(min=0))
-    marker = _node(colander.String(), "marker")
+    name = _node(Text(), "name")
+    id = _node(Text(), "id")
+    limit = _node(BoundedInt(), "limit")
+    marker = _node(Text(), "marker")
 
 
 class KeypairBody(colander.MappingSchema):

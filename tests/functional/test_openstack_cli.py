@@ -44,6 +44,11 @@ def test_catalogue_listings(cli):
     assert {"cirros", "debian-12"} <= {i["Name"] for i in cli("image", "list")}
 
 
+def test_flavor_show(cli):
+    shown = cli("flavor", "show", "m1.tiny")
+    assert shown["name"] == "m1.tiny" and shown["properties"] in ({}, "")
+
+
 def test_server_create_list_show_console_delete(cli):
     created = cli("server", "create", "--image", "cirros", "--flavor", "m1.tiny", "--nic", "none",
                   "--wait", "cli-vm")

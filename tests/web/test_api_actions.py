@@ -93,6 +93,19 @@ def test_actions_on_a_server_being_deleted_or_deleted_are_409(world_factory):
     assert "has been deleted" in response.json["conflictingRequest"]["message"]
 
 
+def test_console_while_hard_rebooting_works_as_in_nova_but_not_when_stopped(world_factory):
+    world = world_factory(**{"fake.job_delay": "0.5"})
+    server_id = world.create()
+    action(world, server_id, {"reboot": {"type": "HARD"}})
+    assert status_of(world, server_id) == ("HARD_REBOOT", "rebooting_hard")
+    action(world, server_id, {"console": {"type": "vnc"}}, status=200)
+    world.settle()
+    action(world, server_id, {"os-stop": None})
+    world.settle()
+    response = action(world, server_id, {"console": {"type": "vnc"}}, status=409)
+    assert response.json["conflictingRequest"]["message"]
+
+
 def test_second_action_while_one_is_pending_is_409(world_factory):
     world = world_factory(**{"fake.job_delay": "0.5"})
     server_id = world.create()

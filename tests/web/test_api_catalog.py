@@ -82,8 +82,25 @@ def test_limits_show_quotas_and_usage(world):
     assert absolute["maxTotalRAMSize"] == 4096 and absolute["totalRAMUsed"] == 512
     assert absolute["maxServerMeta"] == 5 and "maxPersonality" in absolute
     limits = world.get(f"{C}/limits").json["limits"]
-    assert "rate" not in limits and "maxPersonality" not in limits["absolute"]
+    assert limits["rate"] == [] and "maxPersonality" not in limits["absolute"]
     assert "maxSecurityGroups" not in limits["absolute"]
+
+
+@pytest.mark.parametrize("version,image_meta", [("2.1", True), ("2.38", True), ("2.39", False),
+                                                ("2.96", False)])
+def test_limits_drop_max_image_meta_from_2_39_and_keep_rate(world, version, image_meta):
+    limits = world.get(f"{C}/limits", version=version).json["limits"]
+    assert limits["rate"] == []
+    assert ("maxImageMeta" in limits["absolute"]) is image_meta
+
+
+def test_flavor_extra_specs(world):
+    assert world.get(f"{C}/flavors/1/os-extra_specs").json == {"extra_specs": {}}
+    response = world.get(f"{C}/flavors/1/os-extra_specs/hw:cpu_policy", status=404)
+    assert "hw:cpu_policy" in response.json["itemNotFound"]["message"]
+    world.get(f"{C}/flavors/3/os-extra_specs", status=404)     # private: not visible
+    world.get(f"{C}/flavors/999/os-extra_specs", status=404)
+    world.app.get(f"{C}/flavors/1/os-extra_specs", status=401)
 
 
 def test_quota_sets(world):

@@ -16,14 +16,32 @@ def test_unknown_url_is_404_item_not_found(world, path):
                                               "message": "The resource could not be found."}}
 
 
-@pytest.mark.parametrize("method,path", [
-    ("delete", f"{C}/servers"), ("put", f"{C}/servers/detail"), ("post", f"{C}/flavors"),
-    ("delete", f"{C}/flavors/1"), ("get", f"{C}/servers/1/action"), ("post", "/"),
-    ("delete", "/identity/v3/auth/tokens"), ("put", "/image/v2/images"), ("post", f"{C}/limits"),
+@pytest.mark.parametrize("method,path,allowed", [
+    ("delete", f"{C}/servers", "GET, HEAD, POST"), ("put", f"{C}/servers/detail", "GET, HEAD"),
+    ("post", f"{C}/flavors", "GET, HEAD"), ("delete", f"{C}/flavors/1", "GET, HEAD"),
+    ("get", f"{C}/servers/1/action", "POST"), ("post", "/", "GET, HEAD"),
+    ("delete", "/identity/v3/auth/tokens", "POST"), ("put", "/image/v2/images", "GET, HEAD"),
+    ("post", f"{C}/limits", "GET, HEAD"),
+    ("post", f"{C}/servers/1", "DELETE, GET, HEAD, PUT"),
 ])
-def test_wrong_method_is_405(world, method, path):
+def test_wrong_method_is_405_with_allow(world, method, path, allowed):
     response = getattr(world.app, method)(path, headers=world.headers(), status=405)
     assert response.json["badMethod"]["code"] == 405
+    assert response.headers["Allow"] == allowed
+
+
+@pytest.mark.parametrize("method,path,headers", [
+    ("post", f"{C}/servers/1/remote-consoles", {}),   # 2.1 has no remote-consoles: 404 if authed
+    ("post", f"{C}/servers/1/remote-consoles", {"OpenStack-API-Version": "compute 9.9"}),
+    ("post", f"{C}/servers/1/action", {"OpenStack-API-Version": "compute nonsense"}),
+    ("delete", f"{C}/servers", {}),                   # a wrong method
+    ("get", f"{C}/servers/123456789", {}),            # no such server
+    ("put", f"{C}/servers/1/metadata/k", {}),         # no body
+])
+def test_authentication_is_checked_before_anything_else(world, method, path, headers):
+    response = getattr(world.app, method)(path, headers=headers, status="*")
+    assert response.status_int == 401
+    assert response.json["unauthorized"]["code"] == 401
 
 
 @pytest.mark.parametrize("body", [b"{", b"[1, 2]", b'"text"', b"", b"\xff\xfe"])

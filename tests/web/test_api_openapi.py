@@ -7,13 +7,14 @@ import webtest
 
 from synnefo.testing.distributions import test_distribution as distribution
 from synnefo.web import make_app
-from synnefo.web.openapi import openapi_path, route_methods
-from synnefo.web.routes import ROUTES
+from synnefo.web.apidoc import doc_of
+from synnefo.web.openapi import openapi_path, route_views
+from synnefo.web.routes import ROUTES, route_methods
 
 
 def test_every_route_and_method_is_documented(world):
     doc = world.app.get("/openapi.json").json
-    assert doc["openapi"].startswith("3.")
+    assert doc["openapi"].startswith("3.1")
     registry = world.app.app.registry
     mapper = registry.getUtility(IRoutesMapper)
     served = {openapi_path(route.pattern) for route in mapper.get_routes()}
@@ -22,8 +23,8 @@ def test_every_route_and_method_is_documented(world):
     for route in mapper.get_routes():
         documented = set(doc["paths"][openapi_path(route.pattern)])
         assert {m.lower() for m in methods.get(route.name, ())} <= documented, route.name
-    assert "get" in doc["paths"]["/{api}/servers/{server_id}"]
-    assert "delete" in doc["paths"]["/{api}/servers/{server_id}"]
+    assert "get" in doc["paths"]["/compute/v2.1/servers/{server_id}"]
+    assert "delete" in doc["paths"]["/compute/v2.1/servers/{server_id}"]
 
 
 def test_documented_operations_answer_something_other_than_405(world):
@@ -61,4 +62,63 @@ def test_routes_added_by_plugins_are_documented(world, tmp_path):
         app = webtest.TestApp(make_app(world.core, settings={"pyramid.includes": "snf_x_usage"}))
         doc = app.get("/openapi.json").json
     assert "Added by a plugin" in doc["paths"]["/x-usage/{server_id}"]["get"]["summary"]
-    assert "/{api}/servers" in doc["paths"]
+    assert "/compute/v2.1/servers" in doc["paths"]
+
+
+def _operations(doc):
+    for path, operations in doc["paths"].items():
+        for method, op in operations.items():
+            yield path, method, op
+
+
+def test_every_view_of_the_route_table_declares_its_responses(world):
+    """A route added to ROUTES fails here until its views are ``@documented``."""
+    registry = world.app.app.registry
+    views = route_views(registry)
+    for route in ROUTES:
+        for method in route_methods(registry).get(route.name, ()):
+            assert doc_of(views[(route.name, method)]) is not None, f"{method} {route.name}"
+
+
+def test_the_document_is_openapi_3_1_with_schemas_for_every_operation(world):
+    doc = world.app.get("/openapi.json").json
+    assert doc["openapi"] == "3.1.0"
+    for path, method, op in _operations(doc):
+        where = f"{method.upper()} {path}"
+        success = [s for s in op["responses"] if s.startswith("2")]
+        assert success, where
+        for status, response in op["responses"].items():
+            if status not in ("202", "204") or "content" in response:
+                assert response["content"]["application/json"]["schema"], (where, status)
+        if method in ("post", "put"):
+            assert op["requestBody"]["content"]["application/json"]["schema"], where
+        names = {p["name"] for p in op["parameters"] if p["in"] == "path"}
+        assert names == set(re.findall(r"\{(\w+)\}", path)), where
+        assert all(p["schema"]["pattern"] for p in op["parameters"] if p["in"] == "path")
+        headers = {p["name"] for p in op["parameters"] if p["in"] == "header"}
+        if path.startswith("/compute/v2.1/"):
+            assert {"OpenStack-API-Version", "X-OpenStack-Nova-API-Version"} <= headers, where
+            for status in success if op.get("security") else ():   # not version documents
+                assert "OpenStack-API-Version" in op["responses"][status]["headers"], where
+
+
+def test_request_schemas_come_from_the_colander_schemas(world):
+    doc = world.app.get("/openapi.json").json
+    create = doc["paths"]["/compute/v2.1/servers"]["post"]["requestBody"]["content"][
+        "application/json"]["schema"]["properties"]["server"]
+    assert create["required"] == ["flavorRef", "name"]
+    assert create["properties"]["min_count"] == {"type": "integer", "minimum": 1, "maximum": 100}
+    query = {p["name"]: p["schema"] for p in doc["paths"]["/compute/v2.1/flavors"]["get"][
+        "parameters"] if p["in"] == "query"}
+    assert query["minRam"]["maximum"] == 2 ** 31 - 1
+    reboot = [o for o in doc["paths"]["/compute/v2.1/servers/{server_id}/action"]["post"][
+        "requestBody"]["content"]["application/json"]["schema"]["oneOf"]
+        if "reboot" in o["properties"]][0]
+    assert reboot["properties"]["reboot"]["properties"]["type"]["enum"] == ["SOFT", "HARD"]
+    server_id = doc["paths"]["/compute/v2.1/servers/{server_id}"]["get"]["parameters"][0]
+    assert server_id["schema"]["pattern"] == r"^\d+$"
+
+
+def test_compute_paths_are_served_under_every_alias(world):
+    for prefix in ("/compute/v2.1", "/v2.1", "/compute/v2.0"):
+        assert world.get(f"{prefix}/flavors").json["flavors"]

@@ -224,5 +224,6 @@ MAX_DB_INT = 2 ** 31 - 1
 def is_db_int(value) -> bool:
     """True for an int (or a string of digits) that fits an INTEGER column."""
     if isinstance(value, str) and value.isascii() and value.isdigit():
-        value = int(value)
+        # Longer strings are out of range anyway (and int() refuses 4,300+ digits).
+        value = int(value) if len(value) <= len(str(MAX_DB_INT)) else 0
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_DB_INT

@@ -8,8 +8,11 @@ from pyramid.view import view_config
 
 from synnefo.core.errors import InvalidInput
 from synnefo.core.services.servers import ServerService
+from synnefo.web import response_schemas as rs
 from synnefo.web import schemas
 from synnefo.web.console import page_url
+from synnefo.web.apidoc import documented
+from synnefo.web.colander_schema import to_json_schema
 from synnefo.web.faults import HTTPFault
 from synnefo.web.views.common import api_of, int_id
 
@@ -81,7 +84,21 @@ ACTIONS = {
 }
 
 
+def action_body_schema() -> dict:
+    """One key, the action's name, whose value is checked by that action's colander schema."""
+    arguments = {"reboot": to_json_schema(schemas.RebootBody()),
+                 "os-getVNCConsole": to_json_schema(schemas.ConsoleBody()),
+                 "console": to_json_schema(schemas.ConsoleBody())}
+    return {"oneOf": [{"type": "object", "required": [name], "maxProperties": 1,
+                       "properties": {name: arguments.get(name, {"type": ["object", "null"]})}}
+                      for name in ACTIONS]}
+
+
 @view_config(route_name="server_action", request_method="POST", renderer="json")
+@documented({200: {"anyOf": [rs.CONSOLE_URL, rs.SYNNEFO_CONSOLE]}, 202: rs.EMPTY},
+            body=action_body_schema,
+            description="reboot, os-start/start, os-stop/shutdown answer 202 with no body; "
+                        "os-getVNCConsole (up to 2.5) and console answer 200.")
 def server_action(request):
     api_of(request)
     body = request.payload
@@ -99,6 +116,7 @@ def server_action(request):
 
 
 @view_config(route_name="remote_consoles", request_method="POST", renderer="json")
+@documented({200: rs.REMOTE_CONSOLE}, body=schemas.RemoteConsole)
 def remote_consoles(request):
     if request.microversion < (2, 6):
         raise HTTPFault(404, "remote-consoles needs microversion 2.6 or later.")

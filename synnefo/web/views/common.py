@@ -5,6 +5,8 @@ from urllib.parse import urlencode
 
 from pyramid.httpexceptions import HTTPMethodNotAllowed
 
+from synnefo.core.errors import NotFound
+from synnefo.core.services.queries import is_db_int
 from synnefo.web.render import Api
 
 JSON = "json"
@@ -21,7 +23,12 @@ def raise_405(context, request):
 
 
 def int_id(request, name: str = "server_id") -> int:
-    return int(request.matchdict[name])
+    """The id in the URL; 404 for one no row can have (e.g. 5,000 digits)."""
+    value = request.matchdict[name]
+    if not is_db_int(value):
+        raise NotFound(f"Instance {value[:20]}{'...' if len(value) > 20 else ''} could not be "
+                       "found.")
+    return int(value)
 
 
 def next_link(base: str, collection: str, items: list[dict], limit: int, extra: dict) -> list:

@@ -6,7 +6,9 @@ from urllib.parse import urlencode
 from pyramid.view import view_config
 
 from synnefo.core.services import queries
+from synnefo.web.apidoc import documented
 from synnefo.web import render, schemas
+from synnefo.web import response_schemas as rs
 
 MAX_LIMIT = 1000
 
@@ -21,12 +23,14 @@ def versions_doc(request) -> dict:
 @view_config(route_name="image_versions_slash", request_method="GET", renderer="json")
 @view_config(route_name="image_v2", request_method="GET", renderer="json")
 @view_config(route_name="image_v2_slash", request_method="GET", renderer="json")
+@documented({200: rs.VERSIONS})
 def image_versions(request):
     return versions_doc(request)
 
 
 @view_config(route_name="glance_images", request_method="GET", renderer="json")
 @view_config(route_name="nova_glance_images", request_method="GET", renderer="json")
+@documented({200: rs.GLANCE_IMAGES}, query=schemas.ImageListQuery)
 def glance_images(request):
     raw = schemas.query_dict(request)
     query = schemas.load(schemas.ImageListQuery(), raw)
@@ -53,6 +57,7 @@ def _ids(value: str | None):
 
 
 @view_config(route_name="glance_image", request_method="GET", renderer="json")
+@documented({200: rs.GLANCE_IMAGE})
 def glance_image(request):
     image = queries.get_image(request.uow.session, request.user, request.matchdict["image_id"])
     return render.glance_image(request.application_url, image)

@@ -17,7 +17,9 @@ from synnefo.core.services import accounts
 from synnefo.core.services.logins import LoginThrottle
 from synnefo.core.services.queries import is_db_int
 from synnefo.core.timeutil import utcnow
+from synnefo.web import response_schemas as rs
 from synnefo.web import schemas
+from synnefo.web.apidoc import documented
 
 DOMAIN = {"id": "default", "name": "Default"}
 REGION = "RegionOne"
@@ -33,17 +35,21 @@ def _v3_doc(request) -> dict:
 
 
 @view_config(route_name="identity_versions", request_method="GET", renderer="json")
+@documented({200: rs.IDENTITY_VERSIONS})
 def identity_versions(request):
     return {"versions": {"values": [_v3_doc(request)]}}
 
 
 @view_config(route_name="identity_v3", request_method="GET", renderer="json")
 @view_config(route_name="identity_v3_slash", request_method="GET", renderer="json")
+@documented({200: rs.IDENTITY_V3})
 def identity_v3(request):
     return {"version": _v3_doc(request)}
 
 
 @view_config(route_name="auth_tokens", request_method="POST")
+@documented({201: rs.TOKEN}, body=schemas.AuthRequest,
+            headers={201: {"X-Subject-Token": rs.STRING}})
 def issue_token(request):
     identity = schemas.load(schemas.AuthRequest(), request.payload)["auth"]["identity"]
     session = request.uow.session

@@ -7,6 +7,8 @@ from pyramid.view import view_config
 from synnefo.core.errors import InvalidInput, NotFound
 from synnefo.core.services import metadata as meta
 from synnefo.core.services import queries
+from synnefo.web.apidoc import documented
+from synnefo.web import response_schemas as rs
 from synnefo.web import schemas
 from synnefo.web.views.common import api_of, int_id
 
@@ -21,11 +23,13 @@ def _limit(request) -> int:
 
 
 @view_config(route_name="server_metadata", request_method="GET", renderer="json")
+@documented({200: rs.METADATA})
 def list_metadata(request):
     return {"metadata": meta.as_dict(_server(request))}
 
 
 @view_config(route_name="server_metadata", request_method="POST", renderer="json")
+@documented({200: rs.METADATA}, body=schemas.MetadataBody)
 def update_metadata(request):
     items = schemas.load(schemas.MetadataBody(), request.payload)["metadata"]
     server = _server(request, lock=True)
@@ -33,6 +37,7 @@ def update_metadata(request):
 
 
 @view_config(route_name="server_metadata", request_method="PUT", renderer="json")
+@documented({200: rs.METADATA}, body=schemas.MetadataBody)
 def replace_metadata(request):
     items = schemas.load(schemas.MetadataBody(), request.payload)["metadata"]
     server = _server(request, lock=True)
@@ -40,12 +45,14 @@ def replace_metadata(request):
 
 
 @view_config(route_name="server_metadata_item", request_method="GET", renderer="json")
+@documented({200: rs.META_ITEM})
 def show_item(request):
     key = request.matchdict["key"]
     return {"meta": {key: meta.get_item(_server(request), key)}}
 
 
 @view_config(route_name="server_metadata_item", request_method="PUT", renderer="json")
+@documented({200: rs.META_ITEM}, body=schemas.MetaItemBody)
 def set_item(request):
     key = request.matchdict["key"]
     items = schemas.load(schemas.MetaItemBody(), request.payload)["meta"]
@@ -58,6 +65,7 @@ def set_item(request):
 
 
 @view_config(route_name="server_metadata_item", request_method="DELETE")
+@documented({204: rs.EMPTY})
 def delete_item(request):
     meta.delete_item(_server(request, lock=True), request.matchdict["key"])
     return HTTPNoContent()
@@ -70,11 +78,13 @@ def _image_metadata(request) -> dict:
 
 
 @view_config(route_name="image_metadata", request_method="GET", renderer="json")
+@documented({200: rs.METADATA})
 def image_metadata(request):
     return {"metadata": _image_metadata(request)}
 
 
 @view_config(route_name="image_metadata_item", request_method="GET", renderer="json")
+@documented({200: rs.META_ITEM})
 def image_metadata_item(request):
     key = request.matchdict["key"]
     items = _image_metadata(request)

@@ -6,6 +6,8 @@ from pyramid.view import view_config
 
 from synnefo.core.errors import Forbidden, Unauthorized
 from synnefo.core.services import accounts, boot_data, quotas
+from synnefo.web import response_schemas as rs
+from synnefo.web.apidoc import documented
 from synnefo.web.views.common import api_of
 from synnefo.web.views.identity import password_login
 
@@ -37,6 +39,7 @@ def _own_project(request, api) -> None:
 
 @view_config(route_name="quota_set", request_method="GET", renderer="json")
 @view_config(route_name="quota_set_defaults", request_method="GET", renderer="json")
+@documented({200: rs.QUOTA_SET})
 def quota_set(request):
     api = api_of(request)
     _own_project(request, api)
@@ -45,6 +48,7 @@ def quota_set(request):
 
 
 @view_config(route_name="quota_set_detail", request_method="GET", renderer="json")
+@documented({200: rs.QUOTA_SET})
 def quota_set_detail(request):
     api = api_of(request)
     _own_project(request, api)
@@ -57,6 +61,8 @@ def quota_set_detail(request):
 
 
 @view_config(route_name="legacy_auth", request_method="GET")
+@documented({204: rs.EMPTY}, headers={204: {"X-Auth-Token": rs.STRING}},
+            description="X-Auth-User and X-Auth-Key headers: a user name and password.")
 def legacy_auth(request):
     """``GET /v1.0`` with ``X-Auth-User``/``X-Auth-Key`` (name and password) -> 204 + token."""
     session = request.uow.session

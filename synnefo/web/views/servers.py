@@ -7,7 +7,9 @@ from pyramid.view import view_config
 from synnefo.core.errors import InvalidInput, NotFound
 from synnefo.core.services import queries
 from synnefo.core.services.servers import CreateRequest, ServerService
+from synnefo.web.apidoc import documented
 from synnefo.web import render, schemas
+from synnefo.web import response_schemas as rs
 from synnefo.web.views.common import api_of, int_id, next_link
 
 MAX_LIMIT = 1000
@@ -41,26 +43,30 @@ def _listing(request, shape) -> dict:
 
 
 @view_config(route_name="servers", request_method="GET", renderer="json")
+@documented({200: rs.SERVER_LIST}, query=schemas.ServerListQuery)
 def list_servers(request):
     return _listing(request, render.server_brief)
 
 
 @view_config(route_name="servers_detail", request_method="GET", renderer="json")
+@documented({200: rs.SERVER_DETAIL_LIST}, query=schemas.ServerListQuery)
 def list_servers_detail(request):
     return _listing(request, render.server_detail)
 
 
 @view_config(route_name="server", request_method="GET", renderer="json")
+@documented({200: rs.SERVER_SHOW})
 def show_server(request):
     api = api_of(request)
     views = queries.server_views(request.uow.session, request.user,
-                                 server_id=_visible_id(request))
+                                 server_id=int_id(request))
     if not views:
         raise NotFound(f"Instance {request.matchdict['server_id']} could not be found.")
     return {"server": render.server_detail(api, views[0], show=True)}
 
 
 @view_config(route_name="server_ips", request_method="GET", renderer="json")
+@documented({200: rs.SERVER_ADDRESSES})
 def server_ips(request):
     api_of(request)
     server = queries.get_server(request.uow.session, request.user, int_id(request))
@@ -68,6 +74,7 @@ def server_ips(request):
 
 
 @view_config(route_name="server_ips_network", request_method="GET", renderer="json")
+@documented({200: rs.NETWORK_ADDRESSES})
 def server_ips_network(request):
     api_of(request)
     server = queries.get_server(request.uow.session, request.user, int_id(request))
@@ -78,13 +85,9 @@ def server_ips_network(request):
     return {network: addresses[network]}
 
 
-def _visible_id(request) -> int:
-    if not queries.is_db_int(request.matchdict["server_id"]):
-        raise NotFound(f"Instance {request.matchdict['server_id']} could not be found.")
-    return int_id(request)
-
-
 @view_config(route_name="servers", request_method="POST", renderer="json")
+@documented({202: rs.SERVER_CREATED}, body=schemas.ServerCreate,
+            headers={202: {"Location": rs.STRING}})
 def create_server(request):
     api = api_of(request)
     body = schemas.load(schemas.ServerCreate(), request.payload)["server"]
@@ -130,6 +133,7 @@ def _boot_image(mappings: list[dict]) -> str:
 
 
 @view_config(route_name="server", request_method="PUT", renderer="json")
+@documented({200: rs.SERVER_SHOW}, body=schemas.ServerUpdate)
 def update_server(request):
     api = api_of(request)
     body = schemas.load(schemas.ServerUpdate(), request.payload)["server"]
@@ -142,6 +146,7 @@ def update_server(request):
 
 
 @view_config(route_name="server", request_method="DELETE")
+@documented({204: rs.EMPTY})
 def delete_server(request):
     api_of(request)
     ServerService(request.uow, request.registry.core).delete(request.user, int_id(request))

@@ -4,6 +4,8 @@ from __future__ import annotations
 from pyramid.view import view_config
 
 from synnefo.web import microversions
+from synnefo.web import response_schemas as rs
+from synnefo.web.apidoc import documented
 
 UPDATED = {"v2.0": "2011-01-21T11:33:21Z", "v2.1": "2013-07-23T11:33:21Z"}
 
@@ -22,6 +24,7 @@ def version_entry(root: str, version_id: str) -> dict:
 @view_config(route_name="versions", request_method="GET", renderer="json")
 @view_config(route_name="versions_compute", request_method="GET", renderer="json")
 @view_config(route_name="versions_compute_slash", request_method="GET", renderer="json")
+@documented({200: rs.VERSIONS})
 def versions(request):
     root = f"{request.application_url}/compute"
     return {"versions": [version_entry(root, "v2.0"), version_entry(root, "v2.1")]}
@@ -29,6 +32,7 @@ def versions(request):
 
 @view_config(route_name="version", request_method="GET", renderer="json")
 @view_config(route_name="version_slash", request_method="GET", renderer="json")
+@documented({200: rs.VERSION_DOC})
 def version(request):
     api = request.matchdict["api"]
     version_id = api.rsplit("/", 1)[-1]
