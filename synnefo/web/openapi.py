@@ -75,6 +75,8 @@ def build_document(registry) -> dict:
     for served in registry.getUtility(IRoutesMapper).get_routes():
         route = known.get(served.name) or Route(served.name, served.pattern,
                                                 f"Added by a plugin (route {served.name})")
+        if route.page:
+            continue
         operations = paths.setdefault(openapi_path(route.pattern), {})
         for method in sorted(methods.get(route.name, ()), key=_method_rank):
             doc = apidoc.doc_of(views.get((route.name, method)))

@@ -47,7 +47,8 @@ SERVER = obj({
     "addresses": ADDRESSES, "links": LINKS, "OS-EXT-STS:task_state": NULLABLE_STRING,
     "OS-EXT-STS:vm_state": NULLABLE_STRING, "OS-EXT-STS:power_state": INT,
 }, {"progress": INT, "fault": obj({"code": INT, "message": STRING}, {"created": STRING}),
-    "locked": {"type": "boolean"}, "description": NULLABLE_STRING, "tags": array(STRING)})
+    "locked": {"type": "boolean"}, "description": NULLABLE_STRING, "tags": array(STRING),
+    "key_name": NULLABLE_STRING})
 SERVERS_LINKS = {"servers_links": LINKS}
 SERVER_LIST = obj({"servers": array(SERVER_BRIEF)}, SERVERS_LINKS)
 SERVER_DETAIL_LIST = obj({"servers": array(SERVER)}, SERVERS_LINKS)
@@ -103,5 +104,18 @@ TOKEN = obj({"token": obj({"methods": array(STRING), "expires_at": STRING, "user
 IDENTITY_VERSION = obj({"id": STRING, "status": STRING, "links": LINKS})
 IDENTITY_VERSIONS = obj({"versions": obj({"values": array(IDENTITY_VERSION)})})
 IDENTITY_V3 = obj({"version": IDENTITY_VERSION})
+KEYPAIR_ENTRY = obj({"name": STRING, "public_key": STRING, "fingerprint": STRING},
+                    {"type": {"enum": ["ssh", "x509"]}})
+KEYPAIR_LIST = obj({"keypairs": array(obj({"keypair": KEYPAIR_ENTRY}))},
+                   {"keypairs_links": LINKS})
+KEYPAIR_CREATED = obj({"keypair": obj({"name": STRING, "public_key": STRING,
+                                       "fingerprint": STRING, "user_id": STRING},
+                                      {"type": {"enum": ["ssh", "x509"]},
+                                       "private_key": STRING})})
+KEYPAIR_SHOW = obj({"keypair": obj({"name": STRING, "public_key": STRING, "fingerprint": STRING,
+                                    "user_id": STRING, "id": INT, "created_at": STRING,
+                                    "updated_at": {"type": "null"}, "deleted": {"type": "boolean"},
+                                    "deleted_at": {"type": "null"}},
+                                   {"type": {"enum": ["ssh", "x509"]}})})
 OPENAPI = obj({"openapi": STRING, "info": {"type": "object"}, "paths": {"type": "object"}})
 EMPTY = None   # a status with no body (204, or the 202 of actions)

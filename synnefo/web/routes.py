@@ -14,6 +14,7 @@ class Route:
     pattern: str
     summary: str
     auth: bool = True
+    page: bool = False   # a web page for browsers, not an API operation (left out of OpenAPI)
 
 
 ROUTES = [
@@ -69,7 +70,7 @@ ROUTES = [
           auth=False),
     Route("openapi", "/openapi.json", "This OpenAPI document", auth=False),
     Route("console", "/console/*subpath", "The web console page and its files (noVNC)",
-          auth=False),
+          auth=False, page=True),
 ]
 
 

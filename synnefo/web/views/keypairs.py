@@ -16,7 +16,9 @@ from synnefo.core.db.models import Keypair, User
 from synnefo.core.errors import Forbidden, InvalidInput, NotFound
 from synnefo.core.services.keypairs import KeypairService
 from synnefo.core.services.queries import is_db_int
+from synnefo.web import response_schemas as rs
 from synnefo.web import schemas
+from synnefo.web.apidoc import documented
 from synnefo.web.render import Api, micro_iso
 from synnefo.web.views.common import api_of
 
@@ -46,6 +48,7 @@ def _entry(api: Api, row: Keypair) -> dict:
 
 
 @view_config(route_name="keypairs", request_method="GET", renderer="json")
+@documented({200: rs.KEYPAIR_LIST}, query=schemas.KeypairListQuery)
 def list_keypairs(request):
     api = api_of(request)
     raw = schemas.query_dict(request)
@@ -63,6 +66,7 @@ def list_keypairs(request):
 
 
 @view_config(route_name="keypairs", request_method="POST", renderer="json")
+@documented({200: rs.KEYPAIR_CREATED, 201: rs.KEYPAIR_CREATED}, body=schemas.KeypairCreate)
 def create_keypair(request):
     api = api_of(request)
     body = schemas.load(schemas.KeypairCreate(), request.payload)["keypair"]
@@ -81,6 +85,7 @@ def create_keypair(request):
 
 
 @view_config(route_name="keypair", request_method="GET", renderer="json")
+@documented({200: rs.KEYPAIR_SHOW}, query=schemas.KeypairListQuery)
 def show_keypair(request):
     api = api_of(request)
     query = schemas.load(schemas.KeypairListQuery(), schemas.query_dict(request))
@@ -92,6 +97,7 @@ def show_keypair(request):
 
 
 @view_config(route_name="keypair", request_method="DELETE")
+@documented({202: rs.EMPTY, 204: rs.EMPTY}, query=schemas.KeypairListQuery)
 def delete_keypair(request):
     api = api_of(request)
     query = schemas.load(schemas.KeypairListQuery(), schemas.query_dict(request))
