@@ -23,7 +23,7 @@ from synnefo.web.routes import API, ROUTES, Route, route_methods
 
 METHOD_ORDER = ("GET", "POST", "PUT", "DELETE")
 COMPUTE_PREFIX = "compute/v2.1"   # the catalog's endpoint; /v2.1 and /compute/v2.0 are aliases
-FAULT_STATUSES = (400, 401, 403, 404, 406, 409, 429, 503)
+FAULT_STATUSES = (400, 401, 403, 404, 406, 409, 413, 429, 503)
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::((?:[^{}]|\{[^}]*\})*))?\}")
 MINOR = "([1-9]|[1-8][0-9]|9[0-6])"
 ECHOED = {  # what every successful compute answer carries (microversions.echo)
