@@ -19,6 +19,7 @@ INSTALL_REQUIRES = [
     "python-daemon>=3.0",
     "pycryptodome>=3.19",
     "psutil>=5.9",
+    "Jinja2>=3.1",
 ]
 
 TEST_REQUIRES = [

@@ -359,7 +359,7 @@ class RapiSimulator:
         return list(FEATURES)
 
     def get_os(self, query, body):
-        return ["noop", "image+default", "snf-image+default"]
+        return self.cluster.config.os_names()
 
     def get_nodes(self, query, body):
         node = self._node()

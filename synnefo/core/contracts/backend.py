@@ -52,6 +52,8 @@ class InstanceSpec:
     nics: tuple[NicSpec, ...] = ()
     os_provider: str | None = None
     metadata: dict = field(default_factory=dict)
+    # The image's metadata; its ``ganeti.*`` keys override the backend's OS settings.
+    image_properties: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

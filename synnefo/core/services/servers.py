@@ -127,7 +127,8 @@ class ServerService:
             ram_mib=server.flavor.ram_mib, disk_gib=server.flavor.disk_gib,
             image_ref=server.image.backend_ref, image_format=server.image.format,
             password=password, nics=self._nics(req.networks),
-            os_provider=settings.os_provider or None, metadata=meta.as_dict(server))
+            os_provider=settings.os_provider or None, metadata=meta.as_dict(server),
+            image_properties={m.key: m.value for m in server.image.metadata_items})
 
     def _nics(self, networks) -> tuple[NicSpec, ...]:
         if networks == "none":

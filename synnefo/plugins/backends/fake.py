@@ -36,7 +36,8 @@ from synnefo.core.errors import BackendNotFound, BackendRefused
 from synnefo.core.timeutil import from_ganeti_timestamp
 from synnefo.plugins.backends import ganeti_answers as answers
 from synnefo.plugins.backends import simcluster as sim
-from synnefo.plugins.backends.ganeti import nic_params
+from synnefo.plugins.backends import osparams
+from synnefo.plugins.backends.ganeti import nic_params, os_request
 from synnefo.plugins.backends.options import driver_options, option
 from synnefo.plugins.backends.statefile import StateFile
 from synnefo.plugins.backends.timeline import Timeline
@@ -61,7 +62,8 @@ class FakeOptions(colander.MappingSchema):
                      option(i(), "memory_total_mib", 262144, colander.Range(min=1)),
                      option(i(), "vcpus_total", 64, colander.Range(min=1)),
                      option(s(), "network", "198.18.0.0/16"),
-                     option(i(), "progress_steps", 4, colander.Range(min=0, max=100))):
+                     option(i(), "progress_steps", 4, colander.Range(min=0, max=100)),
+                     *osparams.option_nodes()):
             self.add(node)
 
 
@@ -103,9 +105,9 @@ class FakeDriver(BackendDriver):
         params = {"mode": "create", "beparams": {"vcpus": spec.vcpus, "maxmem": spec.ram_mib,
                                                  "minmem": spec.ram_mib},
                   "disks": [{"size": spec.disk_gib * 1024}], "disk_template": "plain",
-                  "nics": [nic_params(n) for n in spec.nics], "start": True,
-                  "os_type": spec.os_provider or self._os_provider(),
-                  "osparams": {"img_id": spec.image_ref, "img_format": spec.image_format}}
+                  "nics": [nic_params(n) for n in spec.nics], "start": True}
+        # The same OS settings as the real driver, so that the simulated cluster checks them.
+        params.update(os_request(self.options, self.core, spec, self.backend.name).body())
         return self._submit("create", spec.name, params)
 
     def start_instance(self, name: str) -> int:
@@ -119,9 +121,6 @@ class FakeDriver(BackendDriver):
 
     def delete_instance(self, name: str) -> int:
         return self._submit("delete", name, {"shutdown_timeout": 120})
-
-    def _os_provider(self) -> str:
-        return getattr(getattr(self.core, "settings", None), "os_provider", "image+default")
 
     # -- the contract: reads -----------------------------------------------------------------
 
