@@ -17,6 +17,8 @@ import abc
 import datetime as dt
 from dataclasses import dataclass, field
 
+from synnefo.core.errors import SynnefoError
+
 
 @dataclass(frozen=True)
 class BackendInfo:
@@ -115,6 +117,15 @@ class ClusterInfo:
     instances: int | None = None
 
 
+@dataclass(frozen=True)
+class CheckResult:
+    """One finding of ``BackendDriver.check``: ``fix`` tells the operator what to change."""
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
+
+
 class BackendDriver(abc.ABC):
     """Talks to one Ganeti cluster on behalf of every process that needs it."""
 
@@ -157,6 +168,19 @@ class BackendDriver(abc.ABC):
     @abc.abstractmethod
     def cluster_info(self) -> ClusterInfo:
         """Cluster name, version and capacity."""
+
+    def check(self, public_network: str = "") -> list[CheckResult]:
+        """Whether this backend can take servers as configured (``snf-manage backend-check``).
+
+        Never raises for a problem of the cluster or the configuration: each becomes a failed
+        ``CheckResult``. The default only asks for the cluster's information; drivers add
+        their own checks (credentials, OS, disk template, networks).
+        """
+        try:
+            info = self.cluster_info()
+        except SynnefoError as exc:
+            return [CheckResult("cluster", False, str(exc))]
+        return [CheckResult("cluster", True, f"{info.name} ({info.software_version})")]
 
     def close(self) -> None:
         """Release connections. Optional."""

@@ -19,10 +19,11 @@ from urllib.parse import quote, urlsplit
 import colander
 
 from synnefo.core.contracts import (
-    BackendDriver, BackendInfo, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec, JobInfo,
+    BackendDriver, BackendInfo, CheckResult, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec, JobInfo,
 )
 from synnefo.core.errors import BackendNotFound, BackendRefused, ConfigurationError
 from synnefo.plugins.backends import ganeti_answers as answers
+from synnefo.plugins.backends import ganeti_check
 from synnefo.plugins.backends import osparams
 from synnefo.plugins.backends.options import boolean, driver_options, option
 from synnefo.plugins.backends.rapi_client import RapiClient, RapiConfig
@@ -139,6 +140,10 @@ class GanetiDriver(BackendDriver):
             raise BackendRefused(f"instance {name} has no VNC console (no network port)",
                                  instance=name)
         return ConsoleInfo(kind="vnc", host=data["pnode"], port=int(data["network_port"]))
+
+    def check(self, public_network: str = "") -> list[CheckResult]:
+        """RAPI, TLS, credentials, OS, disk template, placement and network (see ganeti_check)."""
+        return ganeti_check.run_checks(self, public_network)
 
     def cluster_info(self) -> ClusterInfo:
         return answers.cluster_info(self.rapi.get("/2/info"),

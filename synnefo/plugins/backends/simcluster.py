@@ -108,6 +108,9 @@ class ClusterConfig:
     mac_prefix: str = "aa:00:00"
     first_network_port: int = 11000
     os_definitions: dict = field(default_factory=default_os_definitions)
+    enabled_disk_templates: list = field(
+        default_factory=lambda: ["plain", "drbd", "file", "diskless"])
+    unconnected_networks: tuple = ()       # networks in no node group (gnt-network connect)
 
     def os_names(self) -> list[str]:
         """What ``GET /2/os`` lists: ``name`` or ``name+variant`` for each variant."""
