@@ -4,6 +4,8 @@ from __future__ import annotations
 import importlib
 import logging
 
+import plaster
+
 from pyramid.config import Configurator
 from pyramid.settings import aslist
 from pyramid.renderers import JSON
@@ -20,12 +22,23 @@ def main(global_config, **settings):
     raw = dict(settings)
     if global_config and "here" in global_config:
         raw.setdefault("here", global_config["here"])
-    core = build_core(parse_settings(raw))
+    core = build_core(parse_settings(raw, listen=_server_listen(global_config or {})))
     seed(core)
     app = make_app(core, settings=settings)
     if core.settings.dispatcher_in_process:
         app.registry.dispatcher = _start_dispatcher(core)
     return app
+
+
+def _server_listen(global_config: dict) -> str | None:
+    """``[server:main]`` ``listen`` of the file pserve runs (public_url follows it)."""
+    path = global_config.get("__file__")
+    if not path:
+        return None
+    loader = plaster.get_loader(path, protocols=["wsgi"])
+    if "server:main" not in loader.get_sections():
+        return None
+    return loader.get_settings("server:main").get("listen")
 
 
 def _start_dispatcher(core: Core):

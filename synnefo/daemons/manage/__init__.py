@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import logging
 import sys
 
 from synnefo.core.errors import SynnefoError
@@ -31,6 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snf-manage", description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", help="the .ini file (default: $SYNNEFO_CONFIG or "
                                                 "/etc/synnefo/synnefo.ini)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also print the INFO log lines (plugins loaded, migrations run)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -40,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     ctx = CommandContext(args.config)
+    if not args.verbose:
+        # A command's output is what it prints; the .ini's INFO lines are for daemons.
+        logging.disable(logging.INFO)
     try:
         return args.func(args, ctx) or 0
     except SynnefoError as exc:
@@ -47,6 +53,7 @@ def main(argv=None) -> int:
         return 2
     finally:
         ctx.close()
+        logging.disable(logging.NOTSET)
 
 
 if __name__ == "__main__":
