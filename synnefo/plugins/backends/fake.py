@@ -30,13 +30,14 @@ import colander
 
 from synnefo.core import messages
 from synnefo.core.contracts import (
-    BackendDriver, BackendInfo, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec, JobInfo,
+    BackendDriver, BackendInfo, CheckResult, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec,
+    JobInfo,
 )
 from synnefo.core.errors import BackendNotFound, BackendRefused
 from synnefo.core.timeutil import from_ganeti_timestamp
 from synnefo.plugins.backends import ganeti_answers as answers
 from synnefo.plugins.backends import simcluster as sim
-from synnefo.plugins.backends import osparams
+from synnefo.plugins.backends import ganeti_check, osparams
 from synnefo.plugins.backends.ganeti import nic_params, os_request
 from synnefo.plugins.backends.options import driver_options, option
 from synnefo.plugins.backends.statefile import StateFile
@@ -154,6 +155,20 @@ class FakeDriver(BackendDriver):
                                memory_free_mib=max(config.memory_total_mib - used, 0),
                                vcpus_total=config.vcpus_total,
                                instances=len(self.cluster.instances))
+
+    def check(self, public_network: str = "") -> list[CheckResult]:
+        """The cluster, and whether its OS definitions accept what creates would send."""
+        results = super().check(public_network)
+        try:
+            sent = os_request(self.options, self.core, ganeti_check.SAMPLE, self.backend.name)
+        except BackendRefused as exc:
+            return results + [CheckResult("os", False, str(exc), "fix the os_params option")]
+        problem = sim.os_problem(self.cluster.config.os_definitions, sent.os_type,
+                                 [*sent.osparams, *sent.osparams_secret])
+        if problem is None:
+            return results + [CheckResult("os", True, f"{sent.os_type} accepts the parameters")]
+        return results + [CheckResult("os", False, problem, "set the os_provider and os_params "
+                                                            "options (docs/backends.md)")]
 
     def close(self) -> None:
         self._timeline.close()

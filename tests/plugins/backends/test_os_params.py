@@ -174,3 +174,16 @@ def test_the_fake_cluster_validates_os_parameters_like_ganeti(options, status):
         assert driver.get_job(job).status == status
     finally:
         driver.close()
+
+
+def test_the_fake_drivers_check_reports_what_its_cluster_would_refuse():
+    refused, accepted = fake(os_provider="noop"), fake(os_provider="noop", os_params="none")
+    try:
+        (os_check,) = [r for r in refused.check() if r.name == "os"]
+        assert not os_check.ok and os_check.detail == (
+            "The following parameters are not supported by the OS noop: "
+            "img_format, img_id, img_passwd")
+        assert all(r.ok for r in accepted.check())
+    finally:
+        refused.close()
+        accepted.close()
