@@ -167,8 +167,7 @@ def personality_files(spec) -> list[dict]:
     """snf-image's ``img_personality`` list: the spec's ``personality`` files, its
     ``public_keys`` as root's ``authorized_keys``, and its ``user_data`` as a cloud-init NoCloud
     seed. Each field is used only when the spec has it and it is not empty."""
-    files = [_file(getattr(item, "path", None) or item["path"],
-                   getattr(item, "contents", None) or item.get("contents", ""), encoded=True)
+    files = [_file(_field(item, "path"), _field(item, "contents") or "", encoded=True)
              for item in getattr(spec, "personality", None) or ()]
     keys = [k for k in getattr(spec, "public_keys", None) or () if k]
     if keys:
@@ -178,6 +177,11 @@ def personality_files(spec) -> list[dict]:
         files.append(_file(f"{NOCLOUD_SEED}/user-data", _text(user_data), encoded=True))
         files.append(_file(f"{NOCLOUD_SEED}/meta-data", f"instance-id: {spec.name}\n"))
     return files
+
+
+def _field(item, key: str):
+    """A personality entry's field, whether the entry is a mapping or an object."""
+    return item.get(key) if isinstance(item, dict) else getattr(item, key, None)
 
 
 def _file(path: str, contents, encoded: bool = False) -> dict:
