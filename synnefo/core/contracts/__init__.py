@@ -8,7 +8,7 @@ from synnefo.core.contracts.console import ConsoleForwarding, ConsoleProxy
 from synnefo.core.contracts.handler import HandlerResult, MessageHandler
 
 __all__ = [
-    "BackendDriver", "BackendInfo", "CheckResult", "ClusterInfo", "ConsoleInfo", "InstanceInfo", "InstanceSpec",
-    "JobInfo", "NicInfo", "Message", "Publisher", "ConsoleForwarding", "ConsoleProxy",
+    "BackendDriver", "BackendInfo", "CheckResult", "ClusterInfo", "ConsoleInfo", "InstanceInfo",
+    "InstanceSpec", "JobInfo", "NicInfo", "Message", "Publisher", "ConsoleForwarding", "ConsoleProxy",
     "HandlerResult", "MessageHandler",
 ]
