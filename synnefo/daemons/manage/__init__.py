@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import sys
 
 from synnefo.core.errors import SynnefoError
@@ -33,7 +32,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", help="the .ini file (default: $SYNNEFO_CONFIG or "
                                                 "/etc/synnefo/synnefo.ini)")
     parser.add_argument("-v", "--verbose", action="store_true",
-                        help="also print the INFO log lines (plugins loaded, migrations run)")
+                        help="also print the start-up INFO lines (plugins loaded, migration "
+                             "context)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(subparsers)
@@ -42,10 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    ctx = CommandContext(args.config)
-    if not args.verbose:
-        # A command's output is what it prints; the .ini's INFO lines are for daemons.
-        logging.disable(logging.INFO)
+    ctx = CommandContext(args.config, verbose=args.verbose)
     try:
         return args.func(args, ctx) or 0
     except SynnefoError as exc:
@@ -53,7 +50,6 @@ def main(argv=None) -> int:
         return 2
     finally:
         ctx.close()
-        logging.disable(logging.NOTSET)
 
 
 if __name__ == "__main__":
