@@ -80,17 +80,18 @@ manage() { .venv/bin/snf-manage -c "$LAB_INI" "$@"; }
 echo "==> migrating $LAB_INI's database"
 manage db upgrade
 # The lab's no-parameter OS needs no OS parameters: a configuration change only.
-OPTIONS=(--option "ca_file=$GANETI_LAB_CA_FILE" --option "os_provider=$GANETI_LAB_OS_NOPARAMS"
+OPTIONS=(--rapi-url "$GANETI_LAB_RAPI_URL" --username "$GANETI_LAB_RAPI_USER"
+         --credentials env:GANETI_LAB_RAPI_PASSWORD
+         --option "ca_file=$GANETI_LAB_CA_FILE" --option "os_provider=$GANETI_LAB_OS_NOPARAMS"
          --option os_params=none --option disk_template=file)
-if manage backend-list --json | grep -q '"name": "lab"'; then
-    echo "==> backend lab exists: refreshing its options, then checking it"
+BACKENDS=$(manage backend-list --json)
+if grep -q '"name": "lab"' <<<"$BACKENDS"; then
+    echo "==> backend lab exists: refreshing its settings, then checking it"
     manage backend-modify lab "${OPTIONS[@]}"
     manage backend-check lab
 else
     echo "==> adding the lab as backend lab (checked first)"
-    manage backend-add lab --driver ganeti --rapi-url "$GANETI_LAB_RAPI_URL" \
-        --username "$GANETI_LAB_RAPI_USER" --credentials env:GANETI_LAB_RAPI_PASSWORD \
-        "${OPTIONS[@]}"
+    manage backend-add lab --driver ganeti "${OPTIONS[@]}"
 fi
 
 echo "==> installing the Ganeti hook in the lab"

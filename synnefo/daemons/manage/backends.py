@@ -1,6 +1,8 @@
 """snf-manage backend-add|backend-check|backend-list|backend-modify: the Ganeti clusters."""
+import contextlib
 import dataclasses
 import json
+import logging
 
 from synnefo.core.contracts import CheckResult
 from synnefo.core.errors import ConfigurationError
@@ -9,6 +11,9 @@ from synnefo.daemons.manage.output import emit, print_json
 
 OPTION_HELP = ("driver option, e.g. ca_file=/etc/synnefo/cluster.pem or os_params=none; the "
                "value is read as JSON when it parses (numbers, true/false, objects), else as text")
+
+
+TRANSPORT_LOGGERS = ("synnefo.plugins.backends.rapi_client", "urllib3.connectionpool")
 
 
 class CheckFailed(Exception):
@@ -36,10 +41,14 @@ def register(subparsers) -> None:
     lister.add_argument("--json", action="store_true")
     lister.set_defaults(func=backend_list)
     mod = subparsers.add_parser("backend-modify",
-                                help="drain, undrain, take offline, or change driver options")
+                                help="drain, undrain, take offline, or change its address, "
+                                     "credentials or driver options")
     mod.add_argument("name")
     mod.add_argument("--drained", choices=("yes", "no"))
     mod.add_argument("--offline", choices=("yes", "no"))
+    mod.add_argument("--rapi-url")
+    mod.add_argument("--username")
+    mod.add_argument("--credentials", metavar="REF", help="env:VAR, file:/path or setting")
     mod.add_argument("--option", action="append", default=[], metavar="KEY=VALUE",
                      help=OPTION_HELP + "; an empty value removes the option")
     mod.set_defaults(func=backend_modify)
@@ -91,7 +100,23 @@ def _check(backend, ctx) -> list[CheckResult]:
         driver = ctx.core.driver_for(backend)
     except ConfigurationError as exc:
         return [CheckResult("configuration", False, str(exc), _configuration_fix(str(exc)))]
-    return driver.check(public_network=ctx.settings.public_network)
+    with _quiet(ctx.verbose):
+        return driver.check(public_network=ctx.settings.public_network)
+
+
+@contextlib.contextmanager
+def _quiet(verbose: bool):
+    """The report says what failed: the transport's own error and retry log lines, meant for
+    daemons' logs, would only repeat it (``-v`` keeps them)."""
+    loggers = [logging.getLogger(name) for name in TRANSPORT_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.setLevel(logging.CRITICAL if not verbose else logger.level)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels):
+            logger.setLevel(level)
 
 
 def _configuration_fix(message: str) -> str:
@@ -133,6 +158,10 @@ def backend_modify(args, ctx) -> int:
             backend.drained = args.drained == "yes"
         if args.offline:
             backend.offline = args.offline == "yes"
+        for field in ("rapi_url", "username", "credentials"):
+            if getattr(args, field) is not None:
+                setattr(backend, "credentials_ref" if field == "credentials" else field,
+                        getattr(args, field) or None)
         if args.option:
             options = dict(backend.options or {})
             options.update(_options(args.option, "backend-modify"))

@@ -69,23 +69,22 @@ def _credentials_fix(driver) -> str:
 def _write_access(driver) -> CheckResult:
     # A create without "__version__" is refused with 400 only after authentication and the
     # write permission are checked (401/403 first), and no job is created.
+    user = driver.backend.username
     try:
-        driver.rapi.post("/2/instances", {})
-    except BackendRefused as exc:
-        status = exc.details.get("status")
-        if status == 400:
-            return CheckResult("credentials", True,
-                               f"RAPI user {driver.backend.username!r} may submit jobs")
-        if status == 403:
-            return CheckResult("credentials", False, f"RAPI user {driver.backend.username!r} "
-                                                     f"is read-only",
-                               f"give it write access in {USERS_FILE}: "
-                               f"'{driver.backend.username} {{HA1}}... write'")
-        return CheckResult("credentials", False, str(exc), _credentials_fix(driver))
+        status, message = driver.rapi.probe("POST", "/2/instances", {})
     except BackendError as exc:
         return CheckResult("credentials", False, str(exc), _transport_fix(exc))
-    return CheckResult("credentials", False, "an empty create was not refused",
-                       "is rapi_url really Ganeti's RAPI?")
+    if status == 400:
+        return CheckResult("credentials", True, f"RAPI user {user!r} may submit jobs")
+    if status == 403:
+        return CheckResult("credentials", False, f"RAPI user {user!r} is read-only",
+                           f"give it write access in {USERS_FILE}: '{user} {{HA1}}... write'")
+    if status == 401:
+        return CheckResult("credentials", False, f"the cluster rejected the RAPI credentials "
+                                                 f"for writes (HTTP 401 {message})",
+                           _credentials_fix(driver))
+    return CheckResult("credentials", False, f"an empty create was answered with HTTP {status} "
+                                             f"{message}", "is rapi_url really Ganeti's RAPI?")
 
 
 def _os(driver) -> CheckResult:
