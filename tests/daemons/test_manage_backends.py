@@ -91,3 +91,16 @@ def test_a_fix_by_configuration_alone_then_passes_the_check(ini, simulator, tls,
 def test_checking_an_unknown_backend_is_an_error(ini, capsys):
     code, _, err = run(ini, "backend-check", "nope", capsys=capsys)
     assert code == 2 and "nope" in err
+
+
+def test_a_wrong_address_is_reported_then_fixed_with_backend_modify(ini, simulator, tls, capsys):
+    code, out, _ = run(ini, "backend-add", "c1", "--rapi-url", "https://127.0.0.1:9",
+                       "--username", "synnefo", "--credentials", "env:CLUSTER_PW", "--option",
+                       f"ca_file={tls.ca_file}", "--no-check", capsys=capsys)
+    assert code == 0
+    code, out, err = run(ini, "backend-check", "c1", capsys=capsys)
+    assert code == 1 and "connection failed" in out and "--rapi-url" in out
+    assert "Retrying" not in err and "ERROR" not in err    # the report, not transport logs
+    assert run(ini, "backend-modify", "c1", "--rapi-url", simulator.url, capsys=capsys)[0] == 0
+    code, out, _ = run(ini, "backend-check", "c1", capsys=capsys)
+    assert code == 0 and "backend c1: ok" in out
