@@ -36,8 +36,8 @@ from synnefo.core.contracts import (
 from synnefo.core.errors import BackendNotFound, BackendRefused
 from synnefo.core.timeutil import from_ganeti_timestamp
 from synnefo.plugins.backends import ganeti_answers as answers
-from synnefo.plugins.backends import simcluster as sim
 from synnefo.plugins.backends import ganeti_check, osparams
+from synnefo.plugins.backends import simcluster as sim
 from synnefo.plugins.backends.ganeti import nic_params, os_request
 from synnefo.plugins.backends.options import driver_options, option
 from synnefo.plugins.backends.statefile import StateFile

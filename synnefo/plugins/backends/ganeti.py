@@ -19,12 +19,12 @@ from urllib.parse import quote, urlsplit
 import colander
 
 from synnefo.core.contracts import (
-    BackendDriver, BackendInfo, CheckResult, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec, JobInfo,
+    BackendDriver, BackendInfo, CheckResult, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec,
+    JobInfo,
 )
 from synnefo.core.errors import BackendNotFound, BackendRefused, ConfigurationError
 from synnefo.plugins.backends import ganeti_answers as answers
-from synnefo.plugins.backends import ganeti_check
-from synnefo.plugins.backends import osparams
+from synnefo.plugins.backends import ganeti_check, osparams
 from synnefo.plugins.backends.options import boolean, driver_options, option
 from synnefo.plugins.backends.rapi_client import RapiClient, RapiConfig
 

@@ -101,9 +101,9 @@ def _os(driver) -> CheckResult:
         return CheckResult("os", True, f"{config.os_provider} exists; creates send "
                                        f"{', '.join(params)}")
     return CheckResult("os", False, _os_problem(config.os_provider, available),
-                       f"install the OS definition on every node, or set --option "
-                       f"os_provider=ONE_OF_THE_ABOVE (and os_params for its parameters: "
-                       f"docs/backends.md)")
+                       "install the OS definition on every node, or set --option "
+                       "os_provider=ONE_OF_THE_ABOVE (and os_params for its parameters: "
+                       "docs/backends.md)")
 
 
 def _os_problem(wanted: str, available: list) -> str:
