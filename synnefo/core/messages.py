@@ -4,8 +4,10 @@ Exchange ``ganeti``; routing keys ``ganeti.<routing prefix>.event.op|net|progres
 JSON objects with a ``type``:
 
 * ``ganeti-op-status``: ``{"type", "instance", "operation", "jobId", "status", "logmsg",
-  "event_time": [seconds, microseconds], "cluster"}`` (``event_time`` is taken from the job's own
-  timestamps, so ordering never depends on the publisher's clock);
+  "message", "event_time": [seconds, microseconds], "cluster"}`` (``message`` repeats ``logmsg``
+  and is present only when ``logmsg`` is non-empty, as Synnefo's eventd sends it, so that its
+  consumers can read our messages; ``event_time`` is taken from the job's own timestamps, so
+  ordering never depends on the publisher's clock);
 * ``ganeti-net-status``: ``{"type", "instance", "nics": [{"index", "mac", "ip", "ipv6", "link",
   "network"}], "event_time", "cluster"}``;
 * ``ganeti-create-progress``: ``{"type", "instance", "progress": 0..100, "event_time", "cluster"}``.
@@ -48,6 +50,8 @@ def op_status(instance: str, opcode: str, job_id: int, status: str, event_time: 
     body = {"type": OP_STATUS, "instance": instance, "operation": opcode, "jobId": int(job_id),
             "status": status, "logmsg": logmsg, "event_time": to_event_time(event_time),
             "cluster": cluster}
+    if logmsg:
+        body["message"] = logmsg
     return Message(routing_key(routing_prefix_of(instance), OP_STATUS), body, EXCHANGE)
 
 

@@ -153,15 +153,31 @@ def env_name(key: str) -> str:
     return "SYNNEFO_" + key.replace(".", "_").replace("-", "_").upper()
 
 
-def parse_settings(raw: Mapping[str, str], environ: Mapping[str, str] | None = None) -> Settings:
-    """Parse the ``synnefo.*`` keys of an ``.ini`` section (other keys are ignored)."""
+def parse_settings(raw: Mapping[str, str], environ: Mapping[str, str] | None = None,
+                   listen: str | None = None) -> Settings:
+    """Parse the ``synnefo.*`` keys of an ``.ini`` section (other keys are ignored).
+
+    ``listen`` is ``[server:main]``'s: when ``synnefo.public_url`` is not set, it follows it,
+    so that the port is written in one place."""
     environ = os.environ if environ is None else environ
     values = _with_env(_strip_prefix(raw), environ)
+    if not values.get("public_url") and listen:
+        values["public_url"] = public_url_for(listen)
     schema = SettingsSchema()
     known = {node.name for node in schema.children}
     parsed = _deserialize(schema, {k: v for k, v in values.items() if k in known})
     extra = {k: v for k, v in values.items() if k not in known}
     return _build(parsed, extra, raw.get("here", "."))
+
+
+def public_url_for(listen: str) -> str:
+    """``127.0.0.1:6543`` -> ``http://127.0.0.1:6543``: the first address of a waitress
+    ``listen``; a wildcard host becomes 127.0.0.1 (set ``synnefo.public_url`` for other names)."""
+    first = listen.split()[0]
+    host, _, port = first.rpartition(":")
+    if host in ("", "0.0.0.0", "*", "[::]"):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}"
 
 
 def parse_section(schema: colander.SchemaNode, settings: Settings, section: str,

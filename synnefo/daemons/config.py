@@ -23,7 +23,15 @@ def load_settings(uri: str, section: str = "main") -> Settings:
     ``use = config:`` inheritance."""
     raw = app_section(uri.split("#")[0], section)
     raw["here"] = os.path.dirname(os.path.abspath(uri.split("#")[0]))
-    return parse_settings(raw)
+    return parse_settings(raw, listen=server_listen(uri.split("#")[0]))
+
+
+def server_listen(path: str) -> str | None:
+    """``listen`` of the file's own ``[server:main]`` (what ``pserve FILE`` serves on)."""
+    loader = plaster.get_loader(path, protocols=["wsgi"])
+    if "server:main" not in loader.get_sections():
+        return None
+    return loader.get_settings("server:main").get("listen")
 
 
 def app_section(path: str, section: str = "main") -> dict[str, str]:

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import base64
 import html
+import ipaddress
 import json
 import logging
 import re
@@ -350,7 +351,12 @@ class RapiSimulator:
                 "architecture": ["64bits", "x86_64"], "name": config.name,
                 "master": config.master, "default_hypervisor": "kvm",
                 "enabled_hypervisors": ["kvm"], "hvparams": {}, "os_hvp": {},
-                "beparams": {}, "osparams": {}, "ipolicy": {}, "nicparams": {}, "ndparams": {},
+                "beparams": {}, "osparams": {}, "ndparams": {},
+                "ipolicy": {"disk-templates": list(config.enabled_disk_templates)},
+                "nicparams": {"default": {"mode": "bridged", "link": config.default_link,
+                                          "vlan": ""}},
+                "enabled_disk_templates": list(config.enabled_disk_templates),
+                "default_iallocator": "hail",
                 "diskparams": {}, "candidate_pool_size": 10, "file_storage_dir": "",
                 "maintain_node_health": False, "uid_pool": [], "tags": [],
                 "uuid": "3c1b3c1d-0000-4000-8000-000000000001", "ctime": 0, "mtime": 0}
@@ -359,7 +365,7 @@ class RapiSimulator:
         return list(FEATURES)
 
     def get_os(self, query, body):
-        return ["noop", "image+default", "snf-image+default"]
+        return self.cluster.config.os_names()
 
     def get_nodes(self, query, body):
         node = self._node()
@@ -380,6 +386,26 @@ class RapiSimulator:
                 "sinst_list": [], "master_capable": True, "vm_capable": True, "ndparams": {},
                 "group.uuid": "41f4f3fc-29a0-4f67-a155-d25deb558be0", "ctime": 0, "mtime": 0,
                 "uuid": "13da75fa-37d9-48bd-ae62-c23faf6c041f", "serial_no": 1, "tags": []}
+
+    def get_networks(self, query, body):
+        config = self.cluster.config
+        networks = [self._network(name, cidr) for name, cidr in sorted(config.networks.items())]
+        if _flag(query, "bulk"):
+            return networks
+        return [{"name": n["name"], "uri": f"/2/networks/{n['name']}"} for n in networks]
+
+    def _network(self, name: str, cidr: str) -> dict:
+        config = self.cluster.config
+        groups = [] if name in config.unconnected_networks else \
+            [["default", "bridged", config.default_link, ""]]
+        used = sum(1 for d in self.cluster.instances.values()
+                   for net in d["nic.networks.names"] if net == name)
+        size = ipaddress.ip_network(cidr).num_addresses
+        return {"name": name, "network": cidr, "gateway": None, "network6": None,
+                "gateway6": None, "mac_prefix": None, "free_count": max(size - 3 - used, 0),
+                "reserved_count": 3 + used, "group_list": groups, "tags": [],
+                "inst_list": sorted(n for n, d in self.cluster.instances.items()
+                                    if name in d["nic.networks.names"])}
 
     def get_instances(self, query, body):
         if _flag(query, "bulk"):
@@ -455,6 +481,7 @@ def _routes(s: RapiSimulator):
     table = [("GET", r"/version", s.get_version), ("GET", r"/2/info", s.get_info),
              ("GET", r"/2/features", s.get_features), ("GET", r"/2/os", s.get_os),
              ("GET", r"/2/nodes", s.get_nodes), ("GET", r"/2/instances", s.get_instances),
+             ("GET", r"/2/networks", s.get_networks),
              ("POST", r"/2/instances", s.post_instances), ("GET", name, s.get_instance),
              ("DELETE", name, s.delete_instance), ("GET", name + "/console", s.get_console),
              ("PUT", name + "/startup", s.put_startup), ("PUT", name + "/shutdown", s.put_shutdown),

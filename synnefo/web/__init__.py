@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import logging
 
+import plaster
+
 from pyramid.config import Configurator
 from pyramid.settings import aslist
 from pyramid.renderers import JSON
@@ -33,7 +35,18 @@ def app_settings(global_config, settings: dict) -> Settings:
     raw = dict(settings)
     if global_config and "here" in global_config:
         raw.setdefault("here", global_config["here"])
-    return parse_settings(raw)
+    return parse_settings(raw, listen=_server_listen(global_config or {}))
+
+
+def _server_listen(global_config: dict) -> str | None:
+    """``[server:main]`` ``listen`` of the file pserve runs (public_url follows it)."""
+    path = global_config.get("__file__")
+    if not path:
+        return None
+    loader = plaster.get_loader(path, protocols=["wsgi"])
+    if "server:main" not in loader.get_sections():
+        return None
+    return loader.get_settings("server:main").get("listen")
 
 
 def seeded_core(settings: Settings) -> Core:

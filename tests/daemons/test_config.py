@@ -22,8 +22,8 @@ def test_operator_ini_inherits_production_defaults(tmp_path):
 
 def test_shipped_example_operator_ini_loads():
     settings = load_settings(str(ROOT / "examples" / "operator.ini"))
-    assert settings.backend["rapi_url"] == "https://ganeti1.example.org:5080"
-    assert settings.backend["driver"] == "ganeti"
+    assert settings.db_url == "postgresql://synnefo@db.example.org:5432/synnefo"
+    assert settings.backend_drivers == ("ganeti",)
 
 
 def test_development_ini_is_all_embedded():

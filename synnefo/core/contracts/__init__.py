@@ -1,6 +1,7 @@
 """Abstract contracts that plugins implement. The docstrings are the reference."""
 from synnefo.core.contracts.backend import (
-    BackendDriver, BackendInfo, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec, JobInfo, NicInfo,
+    BackendDriver, BackendInfo, CheckResult, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec,
+    JobInfo, NicInfo,
 )
 from synnefo.core.contracts.bus import Message, Publisher
 from synnefo.core.contracts.console import ConsoleForwarding, ConsoleProxy
@@ -8,7 +9,7 @@ from synnefo.core.contracts.handler import HandlerResult, MessageHandler
 from synnefo.core.contracts.scheduling import BackendCandidate
 
 __all__ = [
-    "BackendDriver", "BackendInfo", "ClusterInfo", "ConsoleInfo", "InstanceInfo", "InstanceSpec",
-    "JobInfo", "NicInfo", "Message", "Publisher", "ConsoleForwarding", "ConsoleProxy",
-    "HandlerResult", "MessageHandler", "BackendCandidate",
+    "BackendDriver", "BackendInfo", "CheckResult", "ClusterInfo", "ConsoleInfo", "InstanceInfo",
+    "InstanceSpec", "JobInfo", "NicInfo", "Message", "Publisher", "ConsoleForwarding",
+    "ConsoleProxy", "HandlerResult", "MessageHandler", "BackendCandidate",
 ]

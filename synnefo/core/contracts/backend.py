@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 # Plain values of what Ganeti reports; the domain compares them, drivers return them.
 from synnefo.core.domain.ganeti import InstanceInfo, JobInfo, NicInfo  # noqa: F401 (re-exported)
+from synnefo.core.errors import SynnefoError
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,8 @@ class InstanceSpec:
     public_keys: tuple[str, ...] = ()          # OpenSSH public keys (or PEM certificates)
     user_data: str | None = None               # base64 text, as the client sent it
     personality: tuple[tuple[str, str], ...] = ()   # (path, base64 contents)
+    # The image's metadata; its ``ganeti.*`` keys override the backend's OS settings.
+    image_properties: dict = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -80,6 +83,15 @@ class ClusterInfo:
     memory_free_mib: int | None = None
     vcpus_total: int | None = None
     instances: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One finding of ``BackendDriver.check``: ``fix`` tells the operator what to change."""
+    name: str
+    ok: bool
+    detail: str
+    fix: str | None = None
 
 
 class BackendDriver(abc.ABC):
@@ -124,6 +136,19 @@ class BackendDriver(abc.ABC):
     @abc.abstractmethod
     def cluster_info(self) -> ClusterInfo:
         """Cluster name, version and capacity."""
+
+    def check(self, public_network: str = "") -> list[CheckResult]:
+        """Whether this backend can take servers as configured (``snf-manage backend-check``).
+
+        Never raises for a problem of the cluster or the configuration: each becomes a failed
+        ``CheckResult``. The default only asks for the cluster's information; drivers add
+        their own checks (credentials, OS, disk template, networks).
+        """
+        try:
+            info = self.cluster_info()
+        except SynnefoError as exc:
+            return [CheckResult("cluster", False, str(exc))]
+        return [CheckResult("cluster", True, f"{info.name} ({info.software_version})")]
 
     def close(self) -> None:
         """Release connections. Optional."""

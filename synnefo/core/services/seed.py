@@ -1,4 +1,9 @@
-"""Seeding at start-up: the backend named in the .ini, and (development) a demo catalogue."""
+"""Seeding at start-up, development only: the backend named in the .ini and a demo catalogue.
+
+``production.ini`` names no backend and leaves ``seed_demo`` off, so a production start-up
+seeds nothing: backends, flavors and images come from ``snf-manage``. Everything here is
+idempotent by name, so that it never fights what an operator created by hand.
+"""
 from __future__ import annotations
 
 import logging
@@ -54,8 +59,12 @@ def seed_demo(session, settings) -> None:
         accounts.create_user(session, settings.demo_user, settings.demo_password)
         log.info("seeded demo user %s", settings.demo_user)
     for flavor_id, name, vcpus, ram, disk in DEMO_FLAVORS:
-        if session.get(Flavor, flavor_id) is None:
-            catalog.create_flavor(session, name, vcpus, ram, disk, flavor_id=flavor_id)
+        if session.scalar(sa.select(Flavor.id).where(Flavor.name == name)) is not None:
+            continue      # the operator's flavor of that name wins, whatever its size
+        # Take the demo's id if it is free, so that "--flavor 2" examples work on a fresh start.
+        free = session.get(Flavor, flavor_id) is None
+        catalog.create_flavor(session, name, vcpus, ram, disk,
+                              flavor_id=flavor_id if free else None)
     for name, ref, fmt in DEMO_IMAGES:
         if session.scalar(sa.select(Image.id).where(Image.name == name)) is None:
             catalog.register_image(session, name, ref, fmt, public=True,

@@ -165,7 +165,8 @@ class ServerService:
             password=password, nics=self._nics(req.networks),
             os_provider=settings.os_provider or None, metadata=meta.as_dict(server),
             key_name=boot.key_name, public_keys=boot.public_keys, user_data=boot.user_data,
-            personality=boot.personality)
+            personality=boot.personality,
+            image_properties={m.key: m.value for m in server.image.metadata_items})
 
     def _nics(self, networks) -> tuple[NicSpec, ...]:
         if networks == "none":

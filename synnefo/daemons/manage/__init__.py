@@ -27,6 +27,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="snf-manage", description=__doc__.splitlines()[0])
     parser.add_argument("-c", "--config", help="the .ini file (default: $SYNNEFO_CONFIG or "
                                                 "/etc/synnefo/synnefo.ini)")
+    parser.add_argument("-v", "--verbose", action="store_true",
+                        help="also print the start-up INFO lines (plugins loaded, migration "
+                             "context)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in command_modules():
         module.register(subparsers)
@@ -35,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
-    ctx = CommandContext(args.config)
+    ctx = CommandContext(args.config, verbose=args.verbose)
     try:
         return args.func(args, ctx) or 0
     except SynnefoError as exc:

@@ -19,7 +19,7 @@ def register(subparsers) -> None:
     create = subparsers.add_parser("user-create", help="create a user and print an API token")
     create.add_argument("name")
     create.add_argument("--password", help="for token issuance through /identity/v3 "
-                                           "('-' prompts)")
+                                           "('-' prompts, or reads a line from piped stdin)")
     create.add_argument("--admin", action="store_true")
     for quota in QUOTAS:
         create.add_argument(f"--{quota}", type=int)
@@ -29,7 +29,7 @@ def register(subparsers) -> None:
     lister.set_defaults(func=user_list)
     modify = subparsers.add_parser("user-modify", help="change a user's quotas, password or role")
     modify.add_argument("name")
-    modify.add_argument("--password", help="new password ('-' prompts)")
+    modify.add_argument("--password", help="new password ('-' prompts, or reads piped stdin)")
     modify.add_argument("--admin", choices=("yes", "no"))
     for quota in QUOTAS:
         modify.add_argument(f"--{quota}", type=int)
@@ -69,8 +69,21 @@ def _quotas(args, settings) -> dict:
     }
 
 
+def read_password(value: str | None) -> str | None:
+    """``-``: prompt on a terminal, else read one line from stdin (getpass would warn that it
+    cannot hide the echo of a pipe)."""
+    if value != "-":
+        return value
+    if sys.stdin.isatty():
+        return getpass.getpass("password: ")
+    line = sys.stdin.readline().rstrip("\n")
+    if not line:
+        raise InvalidInput("--password -: stdin gave an empty password")
+    return line
+
+
 def user_create(args, ctx) -> int:
-    password = getpass.getpass("password: ") if args.password == "-" else args.password
+    password = read_password(args.password)
     with ctx.core.uow() as uow:
         user = accounts.create_user(uow.session, args.name, password, is_admin=args.admin,
                                     **_quotas(args, ctx.settings))
@@ -100,7 +113,7 @@ def _find(session, name: str):
 
 
 def user_modify(args, ctx) -> int:
-    password = getpass.getpass("password: ") if args.password == "-" else args.password
+    password = read_password(args.password)
     with ctx.core.uow() as uow:
         user = _find(uow.session, args.name)
         for quota in QUOTAS:

@@ -32,13 +32,15 @@ import colander
 
 from synnefo.core import messages
 from synnefo.core.contracts import (
-    BackendDriver, BackendInfo, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec, JobInfo,
+    BackendDriver, BackendInfo, CheckResult, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec,
+    JobInfo,
 )
 from synnefo.core.errors import BackendNotFound, BackendRefused
 from synnefo.core.timeutil import from_ganeti_timestamp
 from synnefo.plugins.backends import ganeti_answers as answers
+from synnefo.plugins.backends import ganeti_check, osparams
 from synnefo.plugins.backends import simcluster as sim
-from synnefo.plugins.backends.ganeti import nic_params
+from synnefo.plugins.backends.ganeti import nic_params, os_request
 from synnefo.plugins.backends.options import driver_options, option
 from synnefo.plugins.backends.statefile import StateFile
 from synnefo.plugins.backends.timeline import Timeline
@@ -63,7 +65,8 @@ class FakeOptions(colander.MappingSchema):
                      option(i(), "memory_total_mib", 262144, colander.Range(min=1)),
                      option(i(), "vcpus_total", 64, colander.Range(min=1)),
                      option(s(), "network", "198.18.0.0/16"),
-                     option(i(), "progress_steps", 4, colander.Range(min=0, max=100))):
+                     option(i(), "progress_steps", 4, colander.Range(min=0, max=100)),
+                     *osparams.option_nodes()):
             self.add(node)
 
 
@@ -106,9 +109,9 @@ class FakeDriver(BackendDriver):
         params = {"mode": "create", "beparams": {"vcpus": spec.vcpus, "maxmem": spec.ram_mib,
                                                  "minmem": spec.ram_mib},
                   "disks": [{"size": spec.disk_gib * 1024}], "disk_template": "plain",
-                  "nics": [nic_params(n) for n in spec.nics], "start": True,
-                  "os_type": spec.os_provider or self._os_provider(),
-                  "osparams": {"img_id": spec.image_ref, "img_format": spec.image_format}}
+                  "nics": [nic_params(n) for n in spec.nics], "start": True}
+        # The same OS settings as the real driver, so that the simulated cluster checks them.
+        params.update(os_request(self.options, self.core, spec, self.backend.name).body())
         self.specs[spec.name] = spec
         return self._submit("create", spec.name, params)
 
@@ -123,9 +126,6 @@ class FakeDriver(BackendDriver):
 
     def delete_instance(self, name: str) -> int:
         return self._submit("delete", name, {"shutdown_timeout": 120})
-
-    def _os_provider(self) -> str:
-        return getattr(getattr(self.core, "settings", None), "os_provider", "image+default")
 
     # -- the contract: reads -----------------------------------------------------------------
 
@@ -159,6 +159,20 @@ class FakeDriver(BackendDriver):
                                memory_free_mib=max(config.memory_total_mib - used, 0),
                                vcpus_total=config.vcpus_total,
                                instances=len(self.cluster.instances))
+
+    def check(self, public_network: str = "") -> list[CheckResult]:
+        """The cluster, and whether its OS definitions accept what creates would send."""
+        results = super().check(public_network)
+        try:
+            sent = os_request(self.options, self.core, ganeti_check.SAMPLE, self.backend.name)
+        except BackendRefused as exc:
+            return results + [CheckResult("os", False, str(exc), "fix the os_params option")]
+        problem = sim.os_problem(self.cluster.config.os_definitions, sent.os_type,
+                                 [*sent.osparams, *sent.osparams_secret])
+        if problem is None:
+            return results + [CheckResult("os", True, f"{sent.os_type} accepts the parameters")]
+        return results + [CheckResult("os", False, problem, "set the os_provider and os_params "
+                                                            "options (docs/backends.md)")]
 
     def close(self) -> None:
         self._timeline.close()

@@ -6,10 +6,9 @@ falling back to ``synnefo.ganeti.*`` in the ``.ini``:
 * ``ca_file``: the cluster's certificate (``/var/lib/ganeti/rapi.pem``) or CA bundle;
 * ``verify`` (default true): false turns certificate verification off;
 * ``connect_timeout`` (5 s), ``read_timeout`` (30 s), ``retries`` (3, GETs only), ``backoff``;
-* ``disk_template`` (``plain``), ``iallocator`` (``hail``) or a fixed ``pnode``,
-  ``os_provider`` (this cluster's OS definition; else the spec's, else ``synnefo.os_provider``);
-* ``secret_password`` (default false): send the server's password as a secret OS parameter
-  (``osparams_secret``, Ganeti 2.16 and later), which Ganeti keeps out of its job files and logs.
+* ``disk_template`` (``plain``), ``iallocator`` (``hail``) or a fixed ``pnode``;
+* the OS and its parameters: ``os_provider``, ``os_params``, ``password_param`` and
+  ``secret_password`` (see ``osparams``; an image's ``ganeti.*`` metadata overrides them).
 """
 from __future__ import annotations
 
@@ -20,10 +19,12 @@ from urllib.parse import quote, urlsplit
 import colander
 
 from synnefo.core.contracts import (
-    BackendDriver, BackendInfo, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec, JobInfo,
+    BackendDriver, BackendInfo, CheckResult, ClusterInfo, ConsoleInfo, InstanceInfo, InstanceSpec,
+    JobInfo,
 )
 from synnefo.core.errors import BackendNotFound, BackendRefused, ConfigurationError
 from synnefo.plugins.backends import ganeti_answers as answers
+from synnefo.plugins.backends import ganeti_check, osparams
 from synnefo.plugins.backends.options import boolean, driver_options, option
 from synnefo.plugins.backends.rapi_client import RapiClient, RapiConfig
 
@@ -46,8 +47,7 @@ class GanetiOptions(colander.MappingSchema):
                      option(s(), "disk_template", "plain"),
                      option(s(), "iallocator", "hail"),
                      option(s(allow_empty=True), "pnode", ""),
-                     option(s(allow_empty=True), "os_provider", ""),
-                     option(boolean(), "secret_password", False)):
+                     *osparams.option_nodes()):
             self.add(node)
 
 
@@ -106,20 +106,11 @@ class GanetiDriver(BackendDriver):
                 "disk_template": self.options["disk_template"],
                 "disks": [{"size": spec.disk_gib * 1024}],
                 "nics": [nic_params(n) for n in spec.nics],
-                "os_type": self._os_provider(spec),
-                "osparams": {"img_id": spec.image_ref, "img_format": spec.image_format},
                 "beparams": {"vcpus": spec.vcpus, "maxmem": spec.ram_mib, "minmem": spec.ram_mib},
                 "name_check": False, "ip_check": False, "start": True}
-        password_params = "osparams_secret" if self.options["secret_password"] else "osparams"
-        body.setdefault(password_params, {})["img_passwd"] = spec.password
+        body.update(os_request(self.options, self.core, spec, self.backend.name).body())
         body.update(self._placement())
         return body
-
-    def _os_provider(self, spec: InstanceSpec) -> str:
-        # The backend's own option is the most specific: this cluster's OS definition.
-        settings = getattr(self.core, "settings", None)
-        return (self.options["os_provider"] or spec.os_provider
-                or getattr(settings, "os_provider", None) or DEFAULT_OS_PROVIDER)
 
     def _placement(self) -> dict:
         if self.options["pnode"]:
@@ -150,12 +141,29 @@ class GanetiDriver(BackendDriver):
                                  instance=name)
         return ConsoleInfo(kind="vnc", host=data["pnode"], port=int(data["network_port"]))
 
+    def check(self, public_network: str = "") -> list[CheckResult]:
+        """RAPI, TLS, credentials, OS, disk template, placement and network (see ganeti_check)."""
+        return ganeti_check.run_checks(self, public_network)
+
     def cluster_info(self) -> ClusterInfo:
         return answers.cluster_info(self.rapi.get("/2/info"),
                                     self.rapi.get("/2/nodes", params={"bulk": 1}))
 
     def close(self) -> None:
         self.rapi.close()
+
+
+def os_request(options: dict, core, spec: InstanceSpec, backend: str) -> osparams.OsRequest:
+    """The OS and OS parameters of a create; a template that fails is the cluster's refusal
+    to take the request (the server goes to ERROR with the reason)."""
+    # The backend's own option is the most specific: this cluster's OS definition.
+    settings = getattr(core, "settings", None)
+    fallback = spec.os_provider or getattr(settings, "os_provider", None) or DEFAULT_OS_PROVIDER
+    try:
+        config = osparams.os_config(options, spec.image_properties, fallback)
+        return osparams.build(config, spec)
+    except osparams.OsParamsError as exc:
+        raise BackendRefused(f"backend {backend}: {exc}", instance=spec.name) from None
 
 
 def _check_url(backend: BackendInfo) -> None:

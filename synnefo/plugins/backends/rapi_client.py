@@ -89,6 +89,20 @@ class RapiClient:
     def delete(self, path: str, params: dict | None = None):
         return self._call(self._sessions()[1], "DELETE", path, params, None)
 
+    def probe(self, method: str, path: str, body=None) -> tuple[int, str]:
+        """``(HTTP status, Ganeti's message)`` of one request that is expected to be refused
+        (``backend-check``): an error status is neither logged nor raised; transport failures
+        raise as for any call."""
+        session = self._sessions()[0 if method == "GET" else 1]
+        try:
+            response = session.request(method, self.config.base_url.rstrip("/") + path,
+                                       json=body, verify=self.config.verify,
+                                       timeout=(self.config.connect_timeout,
+                                                self.config.read_timeout))
+        except requests.RequestException as exc:
+            raise self._transport_error(method, path, exc) from exc
+        return response.status_code, ganeti_message(response)
+
     def close(self) -> None:
         with self._lock:
             sessions, self._all = self._all, []

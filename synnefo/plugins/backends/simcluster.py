@@ -8,7 +8,9 @@ its owners lock around it.
 
 Prerequisite checks follow Ganeti 3.0 (see ``fixtures/ganeti-3.0``): an unknown instance or a
 duplicate name fails the *job*, not the submission; starting a running instance or stopping a
-stopped one succeeds; rebooting a stopped instance starts it.
+stopped one succeeds; rebooting a stopped instance starts it. A create is checked against the
+cluster's OS definitions (``ClusterConfig.os_definitions``) with Ganeti's messages: an unknown
+OS, a missing or unknown variant, or an OS parameter the OS does not declare fails the job.
 """
 from __future__ import annotations
 
@@ -82,6 +84,18 @@ class Job:
         return self.log[-1][3] if self.log else None
 
 
+# snf-image's parameters.list; its variants.list has "default".
+SNF_IMAGE_PARAMETERS = ("img_id", "img_format", "img_passwd", "img_properties",
+                        "img_personality", "config_url")
+
+
+def default_os_definitions() -> dict:
+    """OS name -> {"variants": [...], "parameters": [...]}: a no-parameter OS and snf-image."""
+    snf = {"variants": ["default"], "parameters": list(SNF_IMAGE_PARAMETERS)}
+    return {"noop": {"variants": [], "parameters": []}, "image": dict(snf),
+            "snf-image": dict(snf)}
+
+
 @dataclass
 class ClusterConfig:
     name: str = "cluster.example.test"
@@ -93,6 +107,15 @@ class ClusterConfig:
     networks: dict = field(default_factory=lambda: {"snf-net": "198.51.100.192/26"})
     mac_prefix: str = "aa:00:00"
     first_network_port: int = 11000
+    os_definitions: dict = field(default_factory=default_os_definitions)
+    enabled_disk_templates: list = field(
+        default_factory=lambda: ["plain", "drbd", "file", "diskless"])
+    unconnected_networks: tuple = ()       # networks in no node group (gnt-network connect)
+
+    def os_names(self) -> list[str]:
+        """What ``GET /2/os`` lists: ``name`` or ``name+variant`` for each variant."""
+        return sorted(f"{name}+{v}" if v else name
+                      for name, d in self.os_definitions.items() for v in d["variants"] or [""])
 
 
 class SimulatedCluster:
@@ -111,7 +134,7 @@ class SimulatedCluster:
         """Queue a job, as luxid does on submission."""
         job = Job(id=self.next_job_id, opcode=opcode, instance=instance, input={},
                   received_ts=self.clock.now())
-        job.input = self._op_input(job, params or {})
+        job.input = self._op_input(job, self.redacted(params or {}))
         self.next_job_id += 1
         self.jobs[job.id] = job
         return job
@@ -126,6 +149,14 @@ class SimulatedCluster:
         if job.instance is not None:
             base["instance_name"] = job.instance
         return {**base, **params}
+
+    @staticmethod
+    def redacted(params: dict) -> dict:
+        """What Ganeti writes to its job files: secret OS parameters as ``<redacted>``."""
+        secret = params.get("osparams_secret")
+        if not secret:
+            return params
+        return {**params, "osparams_secret": {k: "<redacted>" for k in secret}}
 
     def advance(self, job_id: int, status: str) -> Job:
         """Move a job to ``waiting`` or ``running`` (timestamps as Ganeti sets them)."""
@@ -176,7 +207,23 @@ class SimulatedCluster:
                                       "already_exists"]]
         if job.opcode != OP_CREATE and job.instance is not None and not exists:
             return ["OpPrereqError", [f"Instance '{job.instance}' not known", "unknown_entity"]]
+        if job.opcode == OP_CREATE:
+            return self._os_error(job.input)
         return None
+
+    def _os_error(self, params: dict):
+        """Ganeti's ``CheckOSParams`` on the only node (``backend.ValidateOS``)."""
+        if "os_type" not in params:
+            return None
+        reason = os_problem(self.config.os_definitions, params["os_type"],
+                            [*(params.get("osparams") or {}),
+                             *(params.get("osparams_private") or {}),
+                             *(params.get("osparams_secret") or {})],
+                            bool(params.get("force_variant")))
+        if reason is None:
+            return None
+        return ["OpExecError", [f"OS Parameters validation failed on node "
+                                f"{self.config.master}: {reason}"]]
 
     def _apply(self, job: Job):
         if job.opcode == OP_CREATE:
@@ -290,6 +337,26 @@ class SimulatedCluster:
         self.next_job_id = data.get("next_job_id", 1)
         self.next_mac = data.get("next_mac", 1)
         self.next_port = data.get("next_port", self.config.first_network_port)
+
+
+def os_problem(definitions: dict, os_type: str, parameters, force_variant=False) -> str | None:
+    """Why Ganeti would refuse ``os_type`` with these parameter names (None: it accepts)."""
+    name, _, variant = os_type.partition("+")
+    definition = definitions.get(name)
+    if definition is None:
+        return f"Directory for OS {name} not found in search path"
+    variants = definition["variants"]
+    if not force_variant and not variants and variant:
+        return f"OS '{name}' does not support variants ('{variant}' passed)"
+    if not force_variant and variants and not variant:
+        return f"OS name '{os_type}' must include a variant"
+    if not force_variant and variants and variant not in variants:
+        return f"OS '{name}' does not support variant '{variant}'"
+    unknown = sorted(set(parameters) - set(definition["parameters"]))
+    if unknown:
+        return (f"The following parameters are not supported by the OS {name}: "
+                f"{', '.join(unknown)}")
+    return None
 
 
 def _status(admin_up: bool, running: bool) -> str:

@@ -97,9 +97,20 @@ def test_message_carries_the_wire_format():
     assert message.routing_key == "ganeti.snf.event.op"
     assert message.body == {
         "type": "ganeti-op-status", "instance": "snf-101", "operation": "OP_INSTANCE_CREATE",
-        "jobId": 6, "status": "success", "logmsg": event.logmsg,
+        "jobId": 6, "status": "success", "logmsg": event.logmsg, "message": event.logmsg,
         "event_time": [int(event.event_time.timestamp()), event.event_time.microsecond],
         "cluster": "cluster.example.test"}
+
+
+def test_message_repeats_a_non_empty_logmsg_as_synnefos_message_key():
+    # Synnefo's consumers read ``message``; the original sends it only when logmsg is non-empty.
+    failed = jobs.op_events(_job(versions("create-fail-unknown-os")[-1]))[0]
+    body = failed.to_message("c").body
+    assert body["message"] == body["logmsg"] == failed.logmsg
+    assert body["logmsg"].startswith("OpExecError: OS Parameters validation failed")
+    queued = jobs.op_events(_job(versions("create-success")[0]))[0]
+    assert queued.logmsg is None
+    assert "message" not in queued.to_message("c").body
 
 
 @pytest.mark.parametrize("data", [b"", b'{"id": 6, "ops": [{"input"', b"[1, 2]", b'{"id": "6"}',

@@ -47,3 +47,25 @@ def test_the_create_body_follows_the_servers_flavor_and_image(core, simulator):
                                 "img_format": "ext3dump"}
     assert body["nics"] == [{"network": "snf-net", "ip": "pool"}]
     assert (body["name_check"], body["ip_check"]) == (False, False)
+
+
+def test_an_images_metadata_chooses_the_os_and_its_parameters(core, simulator):
+    # The backend keeps snf-image's defaults; this image runs on the no-parameter OS.
+    with core.uow() as uow:
+        owner = accounts.create_user(uow.session, "bob")
+        flavor = catalog.create_flavor(uow.session, "m1", vcpus=1, ram_mib=512, disk_gib=1)
+        image = catalog.register_image(uow.session, "plain", "plain-ref", metadata={
+            "ganeti.os_provider": "noop", "ganeti.os_params": "none", "OSFAMILY": "linux"})
+        other = catalog.register_image(uow.session, "deb", "deb-ref",
+                                       metadata={"OSFAMILY": "linux"})
+        uow.commit()
+        service = ServerService(uow, core)
+        for chosen in (image, other):
+            service.create(owner, CreateRequest(name="vm", flavor_id=flavor.id,
+                                                image_id=chosen.id, metadata={}))
+            uow.commit()
+    noop, snf = [job.body for job in simulator.jobs()]
+    assert (noop["os_type"], noop["osparams"]) == ("noop", {})
+    assert snf["os_type"] == "image+default"
+    assert snf["osparams"]["img_properties"] == '{"OSFAMILY":"linux"}'
+    assert [job.status for job in simulator.finish_all()] == ["success", "success"]
