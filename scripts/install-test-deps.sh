@@ -1,6 +1,8 @@
 #!/bin/sh
 # Install the Debian packages the test suite drives for real (idempotent).
 # - tigervnc-standalone-server: Xtigervnc, the VNC server behind the console tests.
+# - ganeti, socat, curl, openssl, iproute2: the real Ganeti lab of tests/ganeti_lab
+#   (scripts/ganeti-lab.sh; docs/ganeti-lab.md).
 # Runs apt-get only for what is missing; needs root (or sudo) the first time.
 set -eu
 
@@ -9,6 +11,12 @@ command -v Xtigervnc >/dev/null 2>&1 || missing="$missing tigervnc-standalone-se
 # vncpasswd writes the password file used by the "VNC auth to the destination" tests.
 command -v tigervncpasswd >/dev/null 2>&1 || command -v vncpasswd >/dev/null 2>&1 \
     || missing="$missing tigervnc-tools"
+# The Ganeti lab (installed with --no-install-recommends: about 25 packages, no systemd).
+command -v gnt-cluster >/dev/null 2>&1 || missing="$missing ganeti"
+command -v socat >/dev/null 2>&1 || missing="$missing socat"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 
 if [ -z "$missing" ]; then
     exit 0
