@@ -139,8 +139,12 @@ make_credentials() {
 
 start_holder() {
     # The namespaces live as long as this sleeping process (and whatever runs inside).
-    # Mount points for the bind mounts that the package does not create:
-    mkdir -p /run/ganeti /srv/ganeti
+    # Mount points for the bind mounts that the package does not create (empty directories,
+    # recorded so that `down` removes only what `up` created):
+    local dir
+    for dir in /run/ganeti /srv/ganeti; do
+        [ -d "$dir" ] || { mkdir -p "$dir" && echo "$dir" >> "$LAB/created-dirs"; }
+    done
     setsid unshare --uts --mount --net --propagation private sleep infinity \
         </dev/null >/dev/null 2>&1 &
     echo $! > "$PID_FILE"
@@ -293,7 +297,10 @@ cmd_down() {
     local pid ns f
     for f in rapi-host amqp-host; do  # the host ends; the lab ends die with the namespace
         pid=$(cat "$LAB/run/fwd-$f.pid" 2>/dev/null) || continue
-        kill "$pid" 2>/dev/null || true
+        # only if that pid still is our forwarder (pids get reused)
+        if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "socat.*$LAB/run/"; then
+            kill "$pid" 2>/dev/null || true
+        fi
     done
     if pid=$(holder_pid); then
         ns=$(readlink "/proc/$pid/ns/net")
@@ -309,7 +316,11 @@ cmd_down() {
     fi
     rm -f "$PID_FILE" "$ENV_FILE"
     rm -rf "$STATE" "$LAB/run" "$LAB/osparams"
-    rmdir /run/ganeti /srv/ganeti 2>/dev/null || true
+    if [ -f "$LAB/created-dirs" ]; then
+        # shellcheck disable=SC2046
+        rmdir $(cat "$LAB/created-dirs") 2>/dev/null || true
+        rm -f "$LAB/created-dirs"
+    fi
     say "down"
 }
 
