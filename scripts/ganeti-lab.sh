@@ -293,6 +293,21 @@ lab_pids() {
     return 0
 }
 
+# The empty mount points `up` created on the host, unless another lab (another worktree's)
+# still has a mount on one: removing it would detach that lab's mount in its namespace.
+remove_created_dirs() {
+    [ -f "$LAB/created-dirs" ] || return 0
+    local dir
+    while read -r dir; do
+        if grep -qs " $dir " /proc/[0-9]*/mountinfo; then
+            say "keeping $dir: another lab still uses it"
+        else
+            rmdir "$dir" 2>/dev/null || true
+        fi
+    done < "$LAB/created-dirs"
+    rm -f "$LAB/created-dirs"
+}
+
 cmd_down() {
     local pid ns f
     for f in rapi-host amqp-host; do  # the host ends; the lab ends die with the namespace
@@ -313,14 +328,14 @@ cmd_down() {
         done
         # shellcheck disable=SC2046
         kill -KILL $(lab_pids "$ns") 2>/dev/null || true
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            [ -z "$(lab_pids "$ns")" ] && break
+            sleep 0.1
+        done
     fi
     rm -f "$PID_FILE" "$ENV_FILE"
     rm -rf "$STATE" "$LAB/run" "$LAB/osparams"
-    if [ -f "$LAB/created-dirs" ]; then
-        # shellcheck disable=SC2046
-        rmdir $(cat "$LAB/created-dirs") 2>/dev/null || true
-        rm -f "$LAB/created-dirs"
-    fi
+    remove_created_dirs
     say "down"
 }
 
