@@ -139,8 +139,12 @@ make_credentials() {
 
 start_holder() {
     # The namespaces live as long as this sleeping process (and whatever runs inside).
-    # Mount points for the bind mounts that the package does not create:
-    mkdir -p /run/ganeti /srv/ganeti
+    # Mount points for the bind mounts that the package does not create (empty directories,
+    # recorded so that `down` removes only what `up` created):
+    local dir
+    for dir in /run/ganeti /srv/ganeti; do
+        [ -d "$dir" ] || { mkdir -p "$dir" && echo "$dir" >> "$LAB/created-dirs"; }
+    done
     setsid unshare --uts --mount --net --propagation private sleep infinity \
         </dev/null >/dev/null 2>&1 &
     echo $! > "$PID_FILE"
@@ -289,16 +293,33 @@ lab_pids() {
     return 0
 }
 
+# The empty mount points `up` created on the host, unless another lab (another worktree's)
+# still has a mount on one: removing it would detach that lab's mount in its namespace.
+remove_created_dirs() {
+    [ -f "$LAB/created-dirs" ] || return 0
+    local dir
+    while read -r dir; do
+        if grep -qs " $dir " /proc/[0-9]*/mountinfo; then
+            say "keeping $dir: another lab still uses it"
+        else
+            rmdir "$dir" 2>/dev/null || true
+        fi
+    done < "$LAB/created-dirs"
+    rm -f "$LAB/created-dirs"
+}
+
 cmd_down() {
     local pid ns f
     for f in rapi-host amqp-host; do  # the host ends; the lab ends die with the namespace
         pid=$(cat "$LAB/run/fwd-$f.pid" 2>/dev/null) || continue
-        kill "$pid" 2>/dev/null || true
+        # only if that pid still is our forwarder (pids get reused)
+        if tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -q "socat.*$LAB/run/"; then
+            kill "$pid" 2>/dev/null || true
+        fi
     done
     if pid=$(holder_pid); then
         ns=$(readlink "/proc/$pid/ns/net")
-        # Ganeti first, politely (it writes its config), then everything in the namespace.
-        nsenter -t "$pid" -u -m -n -- /usr/lib/ganeti/daemon-util stop-all >/dev/null 2>&1 || true
+        # No polite daemon-util stop-all (10 s): the state is thrown away anyway.
         # shellcheck disable=SC2046
         kill -TERM $(lab_pids "$ns") 2>/dev/null || true
         for _ in 1 2 3 4 5 6 7 8 9 10; do
@@ -307,10 +328,14 @@ cmd_down() {
         done
         # shellcheck disable=SC2046
         kill -KILL $(lab_pids "$ns") 2>/dev/null || true
+        for _ in 1 2 3 4 5 6 7 8 9 10; do
+            [ -z "$(lab_pids "$ns")" ] && break
+            sleep 0.1
+        done
     fi
     rm -f "$PID_FILE" "$ENV_FILE"
     rm -rf "$STATE" "$LAB/run" "$LAB/osparams"
-    rmdir /run/ganeti /srv/ganeti 2>/dev/null || true
+    remove_created_dirs
     say "down"
 }
 

@@ -4,6 +4,8 @@
 # - systemd: systemd-analyze, which verifies the units in deploy/systemd/.
 # - chromium, chromium-driver: the headless browser of the web console test (Selenium).
 # - novnc: the pinned noVNC copy the web console page serves (/usr/share/novnc).
+# - ganeti, socat, curl, openssl, iproute2: the real Ganeti lab of tests/ganeti_lab
+#   (scripts/ganeti-lab.sh; docs/ganeti-lab.md).
 # Runs apt-get only for what is missing; needs root (or sudo) the first time.
 set -eu
 
@@ -16,6 +18,12 @@ command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 command -v chromium >/dev/null 2>&1 || missing="$missing chromium"
 command -v chromedriver >/dev/null 2>&1 || missing="$missing chromium-driver"
 [ -f /usr/share/novnc/core/rfb.js ] || missing="$missing novnc"
+# The Ganeti lab (installed with --no-install-recommends: about 25 packages, no systemd).
+command -v gnt-cluster >/dev/null 2>&1 || missing="$missing ganeti"
+command -v socat >/dev/null 2>&1 || missing="$missing socat"
+command -v curl >/dev/null 2>&1 || missing="$missing curl"
+command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
+command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 
 if [ -z "$missing" ]; then
     exit 0

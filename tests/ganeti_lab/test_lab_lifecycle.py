@@ -2,8 +2,7 @@
 RAPI reports (flavor as beparams, OS, NICs), plus what the OS definition received."""
 from __future__ import annotations
 
-import time
-
+from labhelpers import job_ids, new_jobs_for, until
 from latencies import timed
 
 
@@ -38,12 +37,11 @@ def test_create_stop_start_reboot_delete(stack, api, rapi, ganeti_lab):
     assert rapi.instance(name)["status"] == "running"
 
     for kind in ("SOFT", "HARD"):
-        jobs_before = _jobs(rapi)
+        before = job_ids(rapi)
         with timed(f"reboot {kind.lower()} -> ACTIVE"):
             api.action(server_id, {"reboot": {"type": kind}})
             api.wait(server_id, "ACTIVE")
-        reboots = [j for j in _jobs(rapi) - jobs_before
-                   if rapi.get(f"/2/jobs/{j}")["summary"] == [f"INSTANCE_REBOOT({name})"]]
+        reboots = new_jobs_for(rapi, before, f"INSTANCE_REBOOT({name})")
         assert reboots, f"no {kind} reboot job reached Ganeti"
         job = rapi.wait_job(reboots[0])
         assert job["status"] == "success"
@@ -53,17 +51,5 @@ def test_create_stop_start_reboot_delete(stack, api, rapi, ganeti_lab):
     with timed("delete -> gone"):
         api.delete(server_id)
         api.wait(server_id, "DELETED")
-    _until(lambda: rapi.instance(name) is None, f"{name} is still in Ganeti")
+    until(lambda: rapi.instance(name) is None, f"{name} is still in Ganeti")
 
-
-def _jobs(rapi) -> set[int]:
-    return {int(j["id"]) for j in rapi.get("/2/jobs")}
-
-
-def _until(predicate, message: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.2)
-    raise AssertionError(message)

@@ -18,7 +18,8 @@ NOPARAMS_OPTIONS = {"os_provider": "noparams", "osparams": ""}
 @pytest.fixture
 def noparams_backend(stack, ganeti_lab):
     """A second backend on the lab's cluster configured for ``noparams``; the usual one is
-    drained meanwhile so that new servers land on this one."""
+    drained meanwhile so that new servers land on this one. Afterwards the second one is
+    offline: two backends on one cluster would make reconcile see every instance twice."""
     from synnefo.core.db.models import Backend
     env = ganeti_lab.env
     options = {**NOPARAMS_OPTIONS, "os_provider": env["GANETI_LAB_OS_NOPARAMS"]}
@@ -28,13 +29,13 @@ def noparams_backend(stack, ganeti_lab):
             backend = Backend(name="lab-noparams", driver="ganeti", rapi_url=env["GANETI_LAB_RAPI_URL"],
                               username=env["GANETI_LAB_RAPI_USER"], credentials_ref="setting")
             uow.session.add(backend)
-        backend.options, backend.drained = options, False
+        backend.options, backend.drained, backend.offline = options, False, False
         uow.session.execute(sa.update(Backend).where(Backend.name == "lab").values(drained=True))
     yield
     with stack.core.uow() as uow:
         uow.session.execute(sa.update(Backend).where(Backend.name == "lab").values(drained=False))
         uow.session.execute(sa.update(Backend).where(Backend.name == "lab-noparams")
-                            .values(drained=True))
+                            .values(drained=True, offline=True))
 
 
 @pytest.mark.xfail(strict=False,
