@@ -56,6 +56,15 @@ def test_a_good_backend_is_checked_and_added(ini, simulator, tls, capsys):
     assert names(ini, capsys) == ["c1"]
 
 
+def test_a_second_backend_for_the_same_cluster_is_refused(ini, simulator, tls, capsys):
+    assert add(ini, simulator, tls, capsys=capsys)[0] == 0
+    code, out, err = run(ini, "backend-add", "c2", "--rapi-url", simulator.url + "/",
+                         "--username", "synnefo", "--credentials", "env:CLUSTER_PW",
+                         "--no-check", capsys=capsys)
+    assert code != 0 and "'c1' already uses the cluster" in out + err
+    assert names(ini, capsys) == ["c1"]
+
+
 def test_an_unset_credentials_variable_is_named_and_nothing_is_added(ini, simulator, tls,
                                                                       capsys, monkeypatch):
     monkeypatch.delenv("CLUSTER_PW")

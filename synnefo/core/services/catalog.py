@@ -49,11 +49,25 @@ def add_backend(session, name: str, driver: str, rapi_url: str | None = None,
                 options: dict | None = None) -> Backend:
     if session.scalar(sa.select(Backend.id).where(Backend.name == name)) is not None:
         raise Conflict(f"backend {name!r} already exists")
+    _refuse_second_row_for_one_cluster(session, rapi_url)
     backend = Backend(name=name, driver=driver, rapi_url=rapi_url, username=username,
                       credentials_ref=credentials_ref, options=options or {})
     session.add(backend)
     session.flush()
     return backend
+
+
+def _refuse_second_row_for_one_cluster(session, rapi_url: str | None) -> None:
+    """Two backends on one cluster would each see the other's instances as orphans, and
+    ``reconcile --fix-orphans`` would delete live servers."""
+    if not rapi_url:
+        return
+    wanted = rapi_url.strip().rstrip("/").lower()
+    for other, url in session.execute(sa.select(Backend.name, Backend.rapi_url)):
+        if url and url.strip().rstrip("/").lower() == wanted:
+            raise Conflict(f"backend {other!r} already uses the cluster at {rapi_url}: two "
+                           f"backends on one cluster would make reconciliation delete each "
+                           f"other's servers as orphans")
 
 
 def get_backend(session, name: str) -> Backend:
