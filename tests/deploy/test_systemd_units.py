@@ -65,6 +65,8 @@ def test_every_service_is_hardened_unprivileged_and_restarted(path):
     if service.get("Type") != "oneshot":
         assert service.get("Restart") == "on-failure"
     assert service.get("EnvironmentFile", "").endswith("synnefo.env")   # secrets, not the .ini
+    if "SYNNEFO_PUBLISHER_SPOOL" in service.get("Environment", ""):    # writable, not in /etc
+        assert f"/var/lib/{service['StateDirectory']}/" in service["Environment"]
 
 
 def test_the_reconcile_timer_checks_every_server_within_reconciliation_min():
