@@ -19,6 +19,8 @@ INSTALL_REQUIRES = [
     "python-daemon>=3.0",
     "pycryptodome>=3.19",
     "psutil>=5.9",
+    "orjson>=3.9",
+    "cachetools>=5.3",
 ]
 
 TEST_REQUIRES = [

@@ -229,6 +229,30 @@ def explain(data) -> None:
                 print(f"--- {name}: {' '.join(stmt.split())[:160]}...\n{plan}\n", flush=True)
 
 
+def profile(data, which: str, count: int) -> None:
+    """cProfile of ``count`` requests through the API's WSGI callable (no server, no wrk)."""
+    import cProfile
+    import io
+    import pstats
+    from wsgiref.util import setup_testing_defaults
+    app = _app("api", data.url)
+    path = "/compute/v2.1/servers/detail" if which == "detail" else \
+        f"/compute/v2.1/servers/{data.show_id}"
+    environ = {"PATH_INFO": path, "HTTP_X_AUTH_TOKEN": data.main_token,
+               "HTTP_OPENSTACK_API_VERSION": "compute 2.96"}
+    setup_testing_defaults(environ)
+
+    def call():
+        body = b"".join(app(dict(environ), lambda status, headers: None))
+        assert body.startswith(b'{"server'), body[:200]
+    call()
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [call() for _ in range(count)])
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    print(out.getvalue())
+
+
 # --- main ---------------------------------------------------------------------------------
 
 def main() -> None:
@@ -238,6 +262,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--only", choices=("detail", "show", "scale"), action="append")
     parser.add_argument("--explain", action="store_true", help="print the query plans and stop")
+    parser.add_argument("--profile", choices=("detail", "show"),
+                        help="print a cProfile of the API serving this request and stop")
     parser.add_argument("--admin-url", default=api_dataset.ADMIN_URL)
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "DB_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -248,6 +274,8 @@ def main() -> None:
     big = api_dataset.ensure(BIG, args.admin_url)
     if args.explain:
         return explain(big)
+    if args.profile:
+        return profile(big, args.profile, 20 if args.profile == "detail" else 500)
     only = set(args.only or ("detail", "show", "scale"))
     print(f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s; waitress 8 threads; "
           f"PostgreSQL; {os.cpu_count()} CPUs; {BIG.total:,} servers, {BIG.users:,} users")

@@ -10,7 +10,7 @@ import json
 import uuid
 
 from synnefo.core.errors import Unauthorized
-from synnefo.core.services import accounts
+from synnefo.core.services import token_cache
 from synnefo.web import microversions
 from synnefo.web.faults import HTTPFault
 
@@ -19,6 +19,8 @@ LEGACY_API = "v2.0"
 
 
 def includeme(config):
+    config.registry.token_cache = token_cache.TokenCache(
+        config.registry.core.settings.token_cache_seconds)
     config.add_request_method(_uow, "uow", reify=True)
     config.add_request_method(_user, "user", reify=True)
     config.add_request_method(_microversion, "microversion", reify=True)
@@ -59,7 +61,8 @@ def _finish(request, ok: bool) -> None:
 
 def _user(request):
     token = request.headers.get(TOKEN_HEADER)
-    user = accounts.authenticate_token(request.uow.session, token) if token else None
+    user = token_cache.authenticate(request.registry.token_cache, request.uow.session, token) \
+        if token else None
     if user is None:
         raise Unauthorized("The request you have made requires authentication.")
     return user

@@ -96,8 +96,14 @@ def _versioned_server_fields(api: Api, server: Server, body: dict, show: bool) -
         body["pinned_availability_zone"] = None
 
 
+_HOSTNAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_NOT_HOSTNAME = re.compile(r"[^a-z0-9-]+")
+
+
 def hostname(name: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63] or "server"
+    if _HOSTNAME.fullmatch(name):   # already a hostname: the common case, and cheap
+        return name
+    return _NOT_HOSTNAME.sub("-", name.lower()).strip("-")[:63] or "server"
 
 
 def _task_state(server: Server) -> str | None:
