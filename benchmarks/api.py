@@ -16,14 +16,15 @@ Requests (microversion 2.96), on PostgreSQL:
   page of ``/servers/detail?limit=1000&marker=...`` of a user with 10,000 servers (target:
   the same cost).
 
-``--explain`` prints the PostgreSQL plans of the API's statements for the first and last page
+``--cpu`` prints each app's CPU time per request measured in process (steadier than req/s on
+a busy machine), ``--profile detail|show`` the API's cProfile top entries, and ``--explain`` prints the PostgreSQL plans of the API's statements for the first and last page
 (as quoted in docs/performance.md). Datasets are seeded once with COPY and kept as databases
 named ``bench_api_*`` (``benchmarks/api_dataset.py``).
 
 Usage::
 
-    .venv/bin/python benchmarks/api.py [--seconds 5] [--connections 8] [--explain]
-                                       [--only detail|show|scale]
+    .venv/bin/python benchmarks/api.py [--seconds 5] [--connections 8] [--only detail|show|scale]
+    .venv/bin/python benchmarks/api.py --cpu | --profile detail | --profile show | --explain
 """
 from __future__ import annotations
 
@@ -35,6 +36,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import urllib.request
 import warnings
 from pathlib import Path
@@ -229,13 +231,10 @@ def explain(data) -> None:
                 print(f"--- {name}: {' '.join(stmt.split())[:160]}...\n{plan}\n", flush=True)
 
 
-def profile(data, which: str, count: int) -> None:
-    """cProfile of ``count`` requests through the API's WSGI callable (no server, no wrk)."""
-    import cProfile
-    import io
-    import pstats
+def _caller(kind: str, data, which: str):
+    """A function making one request straight through ``kind``'s WSGI callable."""
     from wsgiref.util import setup_testing_defaults
-    app = _app("api", data.url)
+    app = _app(kind, data.url)
     path = "/compute/v2.1/servers/detail" if which == "detail" else \
         f"/compute/v2.1/servers/{data.show_id}"
     environ = {"PATH_INFO": path, "HTTP_X_AUTH_TOKEN": data.main_token,
@@ -246,6 +245,29 @@ def profile(data, which: str, count: int) -> None:
         body = b"".join(app(dict(environ), lambda status, headers: None))
         assert body.startswith(b'{"server'), body[:200]
     call()
+    return call
+
+
+def cpu(data) -> None:
+    """CPU time per request of each app, in process (no server, no wrk): a figure that load
+    on the machine disturbs far less than throughput."""
+    print(f"{'request':22} {'app':6} {'CPU ms/request':>15}")
+    for which, count in (("detail", 20), ("show", 300)):
+        for kind in ("floor", "api"):
+            call = _caller(kind, data, which)
+            started = time.process_time()
+            for _ in range(count):
+                call()
+            ms = (time.process_time() - started) / count * 1000
+            print(f"{which:22} {kind:6} {ms:15.2f}", flush=True)
+
+
+def profile(data, which: str, count: int) -> None:
+    """cProfile of ``count`` requests through the API's WSGI callable (no server, no wrk)."""
+    import cProfile
+    import io
+    import pstats
+    call = _caller("api", data, which)
     profiler = cProfile.Profile()
     profiler.runcall(lambda: [call() for _ in range(count)])
     out = io.StringIO()
@@ -264,6 +286,8 @@ def main() -> None:
     parser.add_argument("--explain", action="store_true", help="print the query plans and stop")
     parser.add_argument("--profile", choices=("detail", "show"),
                         help="print a cProfile of the API serving this request and stop")
+    parser.add_argument("--cpu", action="store_true",
+                        help="print each app's CPU time per request (in process) and stop")
     parser.add_argument("--admin-url", default=api_dataset.ADMIN_URL)
     parser.add_argument("--serve", nargs=2, metavar=("KIND", "DB_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -274,6 +298,8 @@ def main() -> None:
     big = api_dataset.ensure(BIG, args.admin_url)
     if args.explain:
         return explain(big)
+    if args.cpu:
+        return cpu(big)
     if args.profile:
         return profile(big, args.profile, 20 if args.profile == "detail" else 500)
     only = set(args.only or ("detail", "show", "scale"))

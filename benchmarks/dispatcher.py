@@ -20,6 +20,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import secrets
 import signal
 import socket
 import subprocess
@@ -61,7 +62,7 @@ def bare_loop(db_url: str, instance_prefix: str, msgs, batch: int) -> float:
     """kombu consume -> one UPDATE per message; commit, then ack, every ``batch`` messages
     (and when the queue pauses); returns messages/s."""
     engine = make_engine(db_url)
-    queue = kombu.Queue(f"{bus.unique_prefix()}bare", durable=True, auto_delete=False)
+    queue = kombu.Queue(f"{bench_prefix()}bare", durable=True, auto_delete=False)
     conn = kombu.Connection(bus.RABBITMQ_URL, transport_options={"confirm_publish": True})
     queue(conn.channel()).declare()
     publish(conn, msgs, "", queue.name)
@@ -197,8 +198,15 @@ def report(args, db_url: str, tmp: Path) -> None:
               flush=True)
 
 
+def bench_prefix() -> str:
+    """Not ``t<hex>-``: test sessions delete the queues of that shape they did not see before
+    they started, which would pull the queues from under a concurrent benchmark."""
+    return f"bench{secrets.token_hex(3)}-"
+
+
 def deployment(db_url, tmp, name, sections=None) -> bus.BusEnv:
-    raw = bus.env_settings("rabbitmq", tmp, db_url, message_handlers="ganeti-op-status")
+    raw = bus.env_settings("rabbitmq", tmp, db_url, message_handlers="ganeti-op-status",
+                           instance_prefix=bench_prefix())
     return bus.make_env("rabbitmq", tmp, raw, name, sections)
 
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -95,7 +96,6 @@ def _server_columns() -> list:
 
 
 _FLAVOR_COLUMNS = ("id", "name", "vcpus", "ram_mib", "disk_gib")
-_NIC_COLUMNS = [c.label(f"nic__{c.name}") for c in Nic.__table__.columns]
 
 
 def server_views(session, owner: User, flt: ServerFilter | None = None,
@@ -130,12 +130,8 @@ def _page_views(session, owner: User, flt: ServerFilter) -> list[ServerView]:
 def _show_views(session, owner: User, server_id: int) -> list[ServerView]:
     """One server in ONE statement: its metadata and NICs outer-joined (a server has few of
     each; the repeated combinations are folded back here)."""
-    query, names = _rendered_select(ServerMetadata.key, ServerMetadata.value, *_NIC_COLUMNS)
-    rows = session.execute(
-        query.outerjoin(ServerMetadata.__table__, ServerMetadata.server_id == Server.id)
-        .outerjoin(Nic.__table__, Nic.server_id == Server.id)
-        .where(Server.id == server_id, Server.owner_id == owner.id, Server.deleted.is_(False))
-        .order_by(ServerMetadata.key, Nic.index)).all()
+    query, names = _show_statement()
+    rows = session.execute(query, {"server_id": server_id, "owner_id": owner.id}).all()
     if not rows:
         return []
     width = len(names) + len(_FLAVOR_COLUMNS)
@@ -148,6 +144,19 @@ def _show_views(session, owner: User, server_id: int) -> list[ServerView]:
             nics[values[0]] = _Plain(dict(zip(nic_names, values)))
     items = [_Item(k, v) for k, v in sorted(metadata.items())]
     return [_view(names, rows[0], {}, items, list(nics.values()))]
+
+
+@functools.cache
+def _show_statement():
+    """Built once (a show is a hot, tiny request): the statement and its server column names."""
+    nic_columns = [c.label(f"nic__{c.name}") for c in Nic.__table__.columns]
+    query, names = _rendered_select(ServerMetadata.key, ServerMetadata.value, *nic_columns)
+    query = query.outerjoin(ServerMetadata.__table__, ServerMetadata.server_id == Server.id) \
+        .outerjoin(Nic.__table__, Nic.server_id == Server.id) \
+        .where(Server.id == sa.bindparam("server_id"), Server.owner_id == sa.bindparam("owner_id"),
+               Server.deleted.is_(False)) \
+        .order_by(ServerMetadata.key, Nic.index)
+    return query, names
 
 
 def _children(session, ids: list[int]) -> tuple[dict, dict]:
