@@ -11,6 +11,7 @@ and the peak resident memory of one dispatcher worker with ``--servers`` and wit
 
     .venv/bin/python benchmarks/dispatcher.py [--messages 5000] [--servers 1000]
                                               [--big-servers 100000] [--batch 50]
+    .venv/bin/python benchmarks/dispatcher.py --profile --messages 3000   # in process
 
 Uses a throw-away PostgreSQL database and a unique queue prefix; cleans up after itself.
 """
@@ -161,6 +162,35 @@ def largest_rss(pid: int) -> int:
         return 0
 
 
+def profile_batches(args, db_url: str) -> None:
+    """cProfile of ``dispatch_batch`` in this process (no broker): what a worker does with
+    ``--messages`` messages in batches of ``--batch``; wall and CPU time, then top entries."""
+    import cProfile
+    import io
+    import pstats
+
+    from synnefo.daemons.dispatcher.dispatch import dispatch_batch
+    from synnefo.core.settings import parse_settings
+    prefix = bench_prefix()
+    core = build_core(parse_settings({
+        "synnefo.db_url": db_url, "synnefo.instance_prefix": prefix, "synnefo.hooks": "",
+        "synnefo.message_handlers": "ganeti-op-status"}, environ={}))
+    try:
+        ids = bus.seed_servers(core, args.servers)
+        items = [(json.dumps(m.body).encode(), {}) for m in stream(prefix, ids, args.messages)]
+        batches = [items[i:i + args.batch] for i in range(0, len(items), args.batch)]
+        profiler = cProfile.Profile()
+        wall, cpu = time.perf_counter(), time.process_time()
+        profiler.runcall(lambda: [dispatch_batch(core, batch) for batch in batches])
+        print(f"{len(items)} messages in batches of {args.batch}: "
+              f"{time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU")
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        print(out.getvalue())
+    finally:
+        core.close()
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
@@ -168,10 +198,14 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--big-servers", type=int, default=100_000,
                         help="servers in the table for the second RSS figure (0: skip)")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile dispatch_batch in process (no broker) and stop")
     args = parser.parse_args(argv)
-    bus.check_rabbitmq()
     db_url = migrate_url(databases.create_database("postgresql"))
     try:
+        if args.profile:
+            return profile_batches(args, db_url)
+        bus.check_rabbitmq()
         report(args, db_url, Path(tempfile.mkdtemp(prefix="snf-bench-")))
     finally:
         databases.drop_database(db_url)
