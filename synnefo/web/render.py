@@ -15,7 +15,7 @@ from synnefo.core.db.models import Flavor, Image, Server
 from synnefo.core.domain.state import ApiStatus, api_status
 from synnefo.core.services.metadata import as_dict
 from synnefo.core.services.notifications import server_state
-from synnefo.core.timeutil import as_utc, isoformat
+from synnefo.core.timeutil import UTC, as_utc, isoformat
 from synnefo.web.microversions import Version
 
 POWER_STATE = {"STARTED": 1, "STOPPED": 4}
@@ -41,7 +41,10 @@ class Api:
 
 def micro_iso(value: dt.datetime | None) -> str | None:
     """Nova's launched_at/fault timestamps: microseconds, no zone."""
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
+    if not value:
+        return None
+    value = value if value.tzinfo is UTC else as_utc(value)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def server_brief(api: Api, server: Server) -> dict:
