@@ -164,7 +164,7 @@ def test_broker_up_the_hook_still_only_spools(tmp_path, prefix):
         tap.close()
 
 
-def test_the_hook_writes_what_core_messages_would(monkeypatch):
+def test_the_hook_writes_what_core_messages_would():
     from synnefo.core import messages
     env = hook_env("instance-add.post")
     hooked = decide(env, NODE, SNF)
@@ -177,7 +177,7 @@ def test_the_hook_writes_what_core_messages_would(monkeypatch):
 
 def test_the_hook_imports_neither_kombu_nor_the_core(tmp_path, prefix):
     ini = _ini(tmp_path, prefix, UNREACHABLE_URL)
-    code = ("import runpy, sys; sys.argv = ['snf-ganeti-hook']\n"
+    code = ("import sys; sys.argv = ['snf-ganeti-hook']\n"
             "from synnefo.daemons import ganeti_hook\n"
             "ganeti_hook.main()\n"
             "heavy = sorted(m for m in sys.modules if m.split('.')[0] in ('kombu', 'sqlalchemy',"
