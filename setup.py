@@ -10,6 +10,8 @@ INSTALL_REQUIRES = [
     "plaster_pastedeploy>=1.0",
     "PasteDeploy>=3.1",
     "psutil>=5.9",
+    "orjson>=3.9",
+    "cachetools>=5.3",
 ]
 
 # One extra per node role (docs/deployment.md); tests/test_packaging.py checks each against the

@@ -1,249 +1,320 @@
-"""Compute API throughput: the Pyramid app beside a bare WSGI app doing the same SQL and JSON.
+"""Compute API throughput measured from outside: the API against a minimal WSGI floor, under wrk.
 
-Both apps run under waitress on loopback (8 threads each) against the same database holding
-1,000 servers of one user. 8 concurrent clients (keep-alive sessions) request
+Each app runs alone in its own process under waitress (8 threads) and is loaded by ``wrk``
+(Debian package ``wrk``; installed by ``scripts/install-test-deps.sh``) with the same
+connections and duration. The floor (``benchmarks/api_floor.py``) looks the token up, reads
+the user's servers with ONE statement joined to flavor and image, builds the documents and
+``json.dumps`` them. Runs go floor, API, floor; the ratio is API req/s over the mean of the two
+floors. For each run: req/s, p50 and p99 latency (wrk's), peak RSS of the server process.
 
-* ``GET /compute/v2.1/servers/detail`` (microversion 2.96, all 1,000 servers), and
-* ``GET /compute/v2.1/servers/{id}``,
+Requests (microversion 2.96), on PostgreSQL:
 
-and the script prints requests/s, p50 and p99 latency for each, and the API's throughput as a
-percentage of the bare app's (target: at least 50%). The bare app is plain WSGI over SQLAlchemy
-Core: it authenticates the token with the same queries, reads the servers with the same
-statements (servers joined to flavors, metadata and NICs with ``IN``) and writes the rows out
-as byte-for-byte the same JSON (the script checks that before measuring).
+* ``GET /servers/detail`` (1,000 servers of one user) and ``GET /servers/{id}``, on a database
+  holding 100,000 servers across 1,000 users (targets: >= 1.0x and >= 0.5x of the floor);
+* scale: the same two requests of the API on a database holding only that user's 1,000
+  servers (target: the 100,000-server figures within 20% of these), and the first and last
+  page of ``/servers/detail?limit=1000&marker=...`` of a user with 10,000 servers (target:
+  the same cost).
+
+``--cpu`` prints each app's CPU time per request measured in process (steadier than req/s on
+a busy machine), ``--profile detail|show`` the API's cProfile top entries, and ``--explain`` prints the PostgreSQL plans of the API's statements for the first and last page
+(as quoted in docs/performance.md). Datasets are seeded once with COPY and kept as databases
+named ``bench_api_*`` (``benchmarks/api_dataset.py``).
 
 Usage::
 
-    .venv/bin/python benchmarks/api.py [--servers 1000] [--seconds 5] [--clients 8]
-                                       [--db-url postgresql://postgres@127.0.0.1/dbname]
+    .venv/bin/python benchmarks/api.py [--seconds 5] [--connections 8] [--only detail|show|scale]
+    .venv/bin/python benchmarks/api.py --cpu | --profile detail | --profile show | --explain
 """
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import logging
-import secrets
-import socket
-import statistics
-import tempfile
-import threading
+import os
+import re
+import shutil
+import subprocess
+import sys
 import time
+import urllib.request
+import warnings
+from pathlib import Path
 
-import requests
-import sqlalchemy as sa
-import waitress.server
+import api_dataset
 
-from synnefo.core.app import build_core
-from synnefo.core.db import migrate
-from synnefo.core.db.models import ApiToken, Backend, Flavor, Nic, Server, ServerMetadata, User
-from synnefo.core.services import accounts, catalog
-from synnefo.core.settings import parse_settings
-from synnefo.core.timeutil import as_utc, isoformat, utcnow
-from synnefo.web import make_app
-
-HEADERS = {"OpenStack-API-Version": "compute 2.96"}
+HERE = Path(__file__).resolve()
+VERSION = {"OpenStack-API-Version": "compute 2.96"}
+BIG = api_dataset.Shape()
+SMALL = api_dataset.Shape(mine=1000, total=1000, users=2, pager=0)
 
 
-def build(db_url: str, servers: int):
+# --- the server processes ---------------------------------------------------------------
+
+def serve(kind: str, db_url: str) -> None:
+    """Child process: serve ``kind`` (api | floor) on a free port, print the port, run."""
+    import waitress.server
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated")  # pyramid's import
+    logging.basicConfig(level=logging.WARNING)
+    logging.getLogger("waitress.queue").setLevel(logging.ERROR)  # "Task queue depth" noise
+    server = waitress.server.create_server(_app(kind, db_url), host="127.0.0.1", port=0,
+                                           threads=8)
+    print(server.effective_port, flush=True)
+    server.run()
+
+
+def _app(kind: str, db_url: str):
+    from synnefo.core.db.engine import make_engine
+    if kind == "floor":
+        from api_floor import FloorApp
+        return FloorApp(make_engine(db_url))
+    from synnefo.core.app import build_core
+    from synnefo.core.settings import parse_settings
+    from synnefo.web import make_app
     settings = parse_settings({"synnefo.db_url": db_url, "synnefo.backend_drivers": "fake",
-                               "synnefo.console_proxy": "fake",
-                               "synnefo.instance_prefix": f"b{secrets.token_hex(3)}-"}, environ={})
-    core = build_core(settings)
-    migrate.upgrade(core.engine)
-    with core.uow() as uow:
-        s = uow.session
-        user = accounts.create_user(s, f"bench{secrets.token_hex(3)}", max_servers=servers)
-        flavor = catalog.create_flavor(s, f"bench-{secrets.token_hex(3)}", 1, 512, 1)
-        image = catalog.register_image(s, "bench-image", "bench.diskdump")
-        backend = catalog.add_backend(s, f"bench-{secrets.token_hex(3)}", "fake")
-        s.add_all(_servers(user, flavor, image, backend, servers))
-        token, _ = accounts.issue_token(s, user, 24)
-    return core, token
+                               "synnefo.console_proxy": "fake"}, environ={})
+    return make_app(build_core(settings))
 
 
-def _servers(user, flavor, image, backend: Backend, count: int):
-    for i in range(count):
-        server = Server(owner_id=user.id, name=f"bench-{i}", flavor=flavor, image=image,
-                        backend_id=backend.id, operstate="STARTED", build_progress=100)
-        server.metadata_items = [ServerMetadata(key="role", value=f"r{i % 7}")]
-        yield server
+class Server:
+    """A server process of one app; ``peak_rss_mib`` reads the kernel's high-water mark."""
+
+    def __init__(self, kind: str, db_url: str):
+        self.kind = kind
+        self.proc = subprocess.Popen([sys.executable, str(HERE), "--serve", kind, db_url],
+                                     stdout=subprocess.PIPE, text=True)
+        port = self.proc.stdout.readline().strip()
+        if not port.isdigit():
+            self.proc.kill()
+            raise SystemExit(f"the {kind} server did not start")
+        self.url = f"http://127.0.0.1:{port}"
+
+    def peak_rss_mib(self) -> float:
+        status = Path(f"/proc/{self.proc.pid}/status").read_text()
+        return int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024
+
+    def stop(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(10)
 
 
-class BareApp:
-    """Plain WSGI and SQLAlchemy Core: the same SQL statements the API issues (token, user,
-    servers joined to flavors, then metadata and NICs with ``IN``), rows turned straight into
-    the same JSON. No ORM objects, no framework: the floor the API is measured against."""
-
-    def __init__(self, core):
-        self.engine = core.engine
-
-    def __call__(self, environ, start_response):
-        path = environ["PATH_INFO"]
-        base = f"http://{environ['HTTP_HOST']}/compute"
-        with self.engine.connect() as conn:
-            user = self._user(conn, environ.get("HTTP_X_AUTH_TOKEN") or "")
-            if user is None:
-                start_response("401 Unauthorized", [("Content-Type", "application/json")])
-                return [b"{}"]
-            body = self._body(conn, user, path, base)
-        data = json.dumps(body, separators=(",", ":")).encode()
-        start_response("200 OK", [("Content-Type", "application/json"),
-                                  ("Content-Length", str(len(data)))])
-        return [data]
-
-    @staticmethod
-    def _user(conn, token: str):
-        row = conn.execute(sa.select(ApiToken.user_id, ApiToken.expires).where(
-            ApiToken.token_hash == accounts.hash_token(token))).first()
-        if row is None or row.expires <= utcnow():
-            return None
-        return conn.execute(sa.select(User).where(User.id == row.user_id)).first()
-
-    def _body(self, conn, user, path: str, base: str) -> dict:
-        query = sa.select(Server.__table__, Flavor.__table__.c.vcpus, Flavor.__table__.c.ram_mib,
-                          Flavor.__table__.c.disk_gib, Flavor.__table__.c.name.label("fname")) \
-            .join(Flavor, Server.flavor_id == Flavor.id) \
-            .where(Server.owner_id == user.id, Server.deleted.is_(False))
-        if path.endswith("/detail"):
-            rows = conn.execute(query.order_by(Server.id.desc()).limit(1000)).all()
-        else:
-            rows = conn.execute(query.where(Server.id == int(path.rsplit("/", 1)[1]))).all()
-        ids = [r.id for r in rows]
-        meta, nics = self._children(conn, ids)
-        items = [bare_server(base, str(user.id), r, meta.get(r.id, {}), nics.get(r.id, []),
-                             show=not path.endswith("/detail")) for r in rows]
-        if not path.endswith("/detail"):
-            return {"server": items[0]}
-        body = {"servers": items}
-        if len(items) == 1000:
-            body["servers_links"] = [{"rel": "next", "href": f"{base}/v2.1/servers/detail?"
-                                                             f"limit=1000&marker={items[-1]['id']}"}]
-        return body
-
-    @staticmethod
-    def _children(conn, ids):
-        meta: dict[int, dict] = {}
-        for sid, key, value in conn.execute(
-                sa.select(ServerMetadata.server_id, ServerMetadata.key, ServerMetadata.value)
-                .where(ServerMetadata.server_id.in_(ids)).order_by(ServerMetadata.key)):
-            meta.setdefault(sid, {})[key] = value
-        nics: dict[int, list] = {}
-        for nic in conn.execute(sa.select(Nic.__table__).where(Nic.server_id.in_(ids))
-                                .order_by(Nic.index)):
-            nics.setdefault(nic.server_id, []).append(nic)
-        return meta, nics
+def get(url: str, token: str) -> bytes:
+    request = urllib.request.Request(url, headers={**VERSION, "X-Auth-Token": token})
+    with urllib.request.urlopen(request, timeout=60) as response:
+        return response.read()
 
 
-def bare_server(base: str, project: str, r, meta: dict, nics: list, show: bool) -> dict:
-    """The 2.96 server document of an ACTIVE server, written out by hand."""
-    links = [{"rel": "self", "href": f"{base}/v2.1/servers/{r.id}"},
-             {"rel": "bookmark", "href": f"{base}/servers/{r.id}"}]
-    addresses: dict = {}
-    for nic in nics:
-        entries = addresses.setdefault(nic.network or nic.link or "public", [])
-        for version, addr in ((4, nic.ipv4), (6, nic.ipv6)):
-            if addr:
-                entries.append({"version": version, "addr": addr, "OS-EXT-IPS:type": "fixed",
-                                "OS-EXT-IPS-MAC:mac_addr": nic.mac})
-    host = hashlib.sha224(f"{project}backend-{r.backend_id}".encode()).hexdigest()
-    body = {
-        "id": str(r.id), "name": r.name, "status": "ACTIVE", "tenant_id": project,
-        "user_id": str(r.owner_id), "metadata": meta, "hostId": host,
-        "image": {"id": r.image_id, "links": [{"rel": "bookmark",
-                                               "href": f"{base}/images/{r.image_id}"}]},
-        "flavor": {"vcpus": r.vcpus, "ram": r.ram_mib, "disk": r.disk_gib, "ephemeral": 0,
-                   "swap": 0, "original_name": r.fname, "extra_specs": {}},
-        "created": isoformat(r.created), "updated": isoformat(r.updated),
-        "addresses": addresses, "accessIPv4": "", "accessIPv6": "", "links": links,
-        "OS-DCF:diskConfig": "MANUAL", "OS-EXT-AZ:availability_zone": "nova",
-        "config_drive": "", "key_name": None,
-        "OS-SRV-USG:launched_at": as_utc(r.created).strftime("%Y-%m-%dT%H:%M:%S.%f"),
-        "OS-SRV-USG:terminated_at": None, "OS-EXT-STS:task_state": None,
-        "OS-EXT-STS:vm_state": "active", "OS-EXT-STS:power_state": 1,
-        "os-extended-volumes:volumes_attached": [], "security_groups": [{"name": "default"}],
-        "progress": 100, "locked": False, "description": None, "tags": [],
-        "trusted_image_certificates": None,
-    }
-    if show:
-        body["server_groups"] = []
-    body.update({"locked_reason": None, "OS-EXT-SRV-ATTR:hostname": r.name,
-                 "pinned_availability_zone": None})
-    return body
+# --- wrk ---------------------------------------------------------------------------------
+
+def wrk(url: str, token: str, args) -> dict:
+    """One wrk run; req/s and wrk's p50/p99 in ms. Any non-2xx answer stops the benchmark."""
+    out = subprocess.run(
+        ["wrk", f"-t{args.threads}", f"-c{args.connections}", f"-d{args.seconds}s", "--latency",
+         "--timeout", "30s", "-H", f"X-Auth-Token: {token}",
+         "-H", f"OpenStack-API-Version: {VERSION['OpenStack-API-Version']}", url],
+        check=True, capture_output=True, text=True).stdout
+    if "Non-2xx" in out or "Socket errors" in out:
+        raise SystemExit(f"wrk saw failures on {url}:\n{out}")
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1)),
+            "p50": _ms(re.search(r"50%\s+([\d.]+\w+)", out).group(1)),
+            "p99": _ms(re.search(r"99%\s+([\d.]+\w+)", out).group(1))}
 
 
-def serve(app):
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = waitress.server.create_server(app, sockets=[sock], threads=8)
-    threading.Thread(target=server.run, daemon=True).start()
-    return server, f"http://127.0.0.1:{sock.getsockname()[1]}"
+def _ms(text: str) -> float:
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text).groups()
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
 
 
-def measure(url: str, token: str, clients: int, seconds: float) -> dict:
-    latencies: list[float] = []
-    lock = threading.Lock()
-    deadline = time.monotonic() + seconds
-
-    def client():
-        session = requests.Session()
-        mine = []
-        while time.monotonic() < deadline:
-            start = time.perf_counter()
-            response = session.get(url, headers={**HEADERS, "X-Auth-Token": token})
-            mine.append(time.perf_counter() - start)
-            assert response.status_code == 200, response.text
-        with lock:
-            latencies.extend(mine)
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    began = time.monotonic()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    elapsed = time.monotonic() - began
-    latencies.sort()
-    return {"rps": len(latencies) / elapsed, "p50": statistics.median(latencies) * 1000,
-            "p99": latencies[int(len(latencies) * 0.99) - 1] * 1000, "n": len(latencies)}
+def run(kind: str, db_url: str, path: str, token: str, args) -> dict:
+    """Start ``kind`` fresh, warm it up, load it with wrk, record its peak RSS, stop it."""
+    server = Server(kind, db_url)
+    try:
+        for _ in range(3):
+            get(server.url + path, token)
+        result = wrk(server.url + path, token, args)
+        result["rss"] = server.peak_rss_mib()
+        return result
+    finally:
+        server.stop()
 
 
-def same_json(api_url: str, bare_url: str, path: str, token: str) -> None:
-    headers = {**HEADERS, "X-Auth-Token": token}
-    api = requests.get(api_url + path, headers=headers)
-    bare = requests.get(bare_url + path, headers=headers)
-    normalise = lambda text, url: text.replace(url, "http://HOST")  # noqa: E731
-    if normalise(api.text, api_url) != normalise(bare.text, bare_url):
-        raise SystemExit(f"the two apps disagree on {path}")
+def line(label: str, kind: str, r: dict) -> None:
+    print(f"{label:34} {kind:6} {r['rps']:9.1f} {r['p50']:9.1f} {r['p99']:9.1f} {r['rss']:8.0f}",
+          flush=True)
 
+
+# --- the checks -----------------------------------------------------------------------------
+
+def same_documents(db_url: str, path: str, token: str) -> None:
+    """The API and the floor must answer with the same JSON (up to the host and port)."""
+    bodies = []
+    for kind in ("api", "floor"):
+        server = Server(kind, db_url)
+        try:
+            bodies.append(json.loads(get(server.url + path, token).decode()
+                                     .replace(server.url, "http://HOST")))
+        finally:
+            server.stop()
+    if bodies[0] != bodies[1]:
+        raise SystemExit(f"the API and the floor disagree on {path}")
+
+
+def versus_floor(data, label: str, path: str, args) -> dict:
+    same_documents(data.url, path, data.main_token)
+    results = []
+    for kind in ("floor", "api", "floor"):
+        results.append(run(kind, data.url, path, data.main_token, args))
+        line(label, kind, results[-1])
+    floor = (results[0]["rps"] + results[2]["rps"]) / 2
+    ratio = results[1]["rps"] / floor
+    print(f"{label:34} api / mean(floor) = {ratio:.2f}x", flush=True)
+    return results[1]
+
+
+def scale(big, small, big_results: dict, args) -> None:
+    paths = {"GET /servers/detail": "/compute/v2.1/servers/detail",
+             "GET /servers/{id}": f"/compute/v2.1/servers/{small.show_id}"}
+    for label, path in paths.items():
+        r = run("api", small.url, path, small.main_token, args)
+        line(f"{label} (1,000 in db)", "api", r)
+        if label in big_results:
+            ratio = big_results[label]["rps"] / r["rps"]
+            print(f"{label + ' 100k/1k':34} {ratio:.2f}x (target >= 0.80x)", flush=True)
+    first, last = pages(big)
+    results = [run("api", big.url, page, big.pager_token, args) for page in (first, last)]
+    for name, r in zip(("first page", "last page"), results):
+        line(f"detail?limit=1000 {name}", "api", r)
+    print(f"{'last page / first page':34} {results[1]['rps'] / results[0]['rps']:.2f}x "
+          "(target: about 1.0x)", flush=True)
+
+
+def pages(data) -> tuple[str, str]:
+    """The first page and the last full page of the pager user's servers."""
+    import sqlalchemy as sa
+    engine = sa.create_engine(data.url)
+    with engine.connect() as conn:
+        ids = conn.scalars(sa.text("SELECT id FROM servers WHERE owner_id = :o AND NOT deleted "
+                                   "ORDER BY id DESC"), {"o": data.pager_user}).all()
+    engine.dispose()
+    base = "/compute/v2.1/servers/detail?limit=1000"
+    return base, f"{base}&marker={ids[-1001]}"
+
+
+def explain(data) -> None:
+    """EXPLAIN ANALYZE of the statements the API's listing issues, first and last page."""
+    import sqlalchemy as sa
+    from synnefo.core.app import build_core
+    from synnefo.core.db.models import User
+    from synnefo.core.services import queries
+    from synnefo.core.settings import parse_settings
+    core = build_core(parse_settings({"synnefo.db_url": data.url, "synnefo.backend_drivers": "fake",
+                                      "synnefo.console_proxy": "fake"}, environ={}))
+    first, last = pages(data)
+    marker = int(last.rsplit("=", 1)[1])
+    for name, flt in (("first page", queries.ServerFilter()),
+                      ("last page", queries.ServerFilter(marker=marker))):
+        statements = []
+
+        def record(_conn, _cursor, stmt, params, _ctx, _many):
+            statements.append((stmt, params))
+        sa.event.listen(core.engine, "before_cursor_execute", record)
+        with core.uow() as uow:
+            queries.server_views(uow.session, uow.session.get(User, data.pager_user), flt)
+        sa.event.remove(core.engine, "before_cursor_execute", record)
+        with core.engine.connect() as conn:
+            cursor = conn.connection.driver_connection.cursor()
+            for stmt, params in statements:
+                if not stmt.lstrip().upper().startswith("SELECT"):
+                    continue
+                cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + stmt, params)
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+                print(f"--- {name}: {' '.join(stmt.split())[:160]}...\n{plan}\n", flush=True)
+
+
+def _caller(kind: str, data, which: str):
+    """A function making one request straight through ``kind``'s WSGI callable."""
+    from wsgiref.util import setup_testing_defaults
+    app = _app(kind, data.url)
+    path = "/compute/v2.1/servers/detail" if which == "detail" else \
+        f"/compute/v2.1/servers/{data.show_id}"
+    environ = {"PATH_INFO": path, "HTTP_X_AUTH_TOKEN": data.main_token,
+               "HTTP_OPENSTACK_API_VERSION": "compute 2.96"}
+    setup_testing_defaults(environ)
+
+    def call():
+        body = b"".join(app(dict(environ), lambda status, headers: None))
+        assert body.startswith(b'{"server'), body[:200]
+    call()
+    return call
+
+
+def cpu(data) -> None:
+    """CPU time per request of each app, in process (no server, no wrk): a figure that load
+    on the machine disturbs far less than throughput."""
+    print(f"{'request':22} {'app':6} {'CPU ms/request':>15}")
+    for which, count in (("detail", 20), ("show", 300)):
+        for kind in ("floor", "api"):
+            call = _caller(kind, data, which)
+            started = time.process_time()
+            for _ in range(count):
+                call()
+            ms = (time.process_time() - started) / count * 1000
+            print(f"{which:22} {kind:6} {ms:15.2f}", flush=True)
+
+
+def profile(data, which: str, count: int) -> None:
+    """cProfile of ``count`` requests through the API's WSGI callable (no server, no wrk)."""
+    import cProfile
+    import io
+    import pstats
+    call = _caller("api", data, which)
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [call() for _ in range(count)])
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("tottime").print_stats(25)
+    print(out.getvalue())
+
+
+# --- main ---------------------------------------------------------------------------------
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--servers", type=int, default=1000)
-    parser.add_argument("--seconds", type=float, default=5.0)
-    parser.add_argument("--clients", type=int, default=8)
-    parser.add_argument("--db-url", default=None, help="default: a temporary SQLite file")
+    parser.add_argument("--seconds", type=int, default=5)
+    parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument("--threads", type=int, default=1, help="wrk threads")
+    parser.add_argument("--only", choices=("detail", "show", "scale"), action="append")
+    parser.add_argument("--explain", action="store_true", help="print the query plans and stop")
+    parser.add_argument("--profile", choices=("detail", "show"),
+                        help="print a cProfile of the API serving this request and stop")
+    parser.add_argument("--cpu", action="store_true",
+                        help="print each app's CPU time per request (in process) and stop")
+    parser.add_argument("--admin-url", default=api_dataset.ADMIN_URL)
+    parser.add_argument("--serve", nargs=2, metavar=("KIND", "DB_URL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
-    logging.getLogger("waitress.queue").setLevel(logging.ERROR)   # "Task queue depth" noise
-    db_url = args.db_url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite"
-    core, token = build(db_url, args.servers)
-    _, api_url = serve(make_app(core))
-    _, bare_url = serve(BareApp(core))
-    with core.uow() as uow:
-        one = uow.session.scalar(sa.select(sa.func.max(Server.id)))
-    paths = {"GET /servers/detail": "/compute/v2.1/servers/detail",
-             "GET /servers/{id}": f"/compute/v2.1/servers/{one}"}
-    print(f"{args.servers} servers, {args.clients} clients, {args.seconds:.0f} s per run, "
-          f"database {core.engine.dialect.name}")
-    print(f"{'request':22} {'app':6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8}")
-    for label, path in paths.items():
-        same_json(api_url, bare_url, path, token)
-        results = {}
-        for name, url in (("api", api_url), ("bare", bare_url)):
-            results[name] = r = measure(url + path, token, args.clients, args.seconds)
-            print(f"{label:22} {name:6} {r['rps']:8.1f} {r['p50']:8.1f} {r['p99']:8.1f}")
-        ratio = 100 * results["api"]["rps"] / results["bare"]["rps"]
-        print(f"{label:22} api/bare throughput: {ratio:.0f}% (target >= 50%)")
-    # The waitress servers run in daemon threads and end with the process.
+    if args.serve:
+        return serve(*args.serve)
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is not installed: run scripts/install-test-deps.sh")
+    big = api_dataset.ensure(BIG, args.admin_url)
+    if args.explain:
+        return explain(big)
+    if args.cpu:
+        return cpu(big)
+    if args.profile:
+        return profile(big, args.profile, 20 if args.profile == "detail" else 500)
+    only = set(args.only or ("detail", "show", "scale"))
+    print(f"wrk -t{args.threads} -c{args.connections} -d{args.seconds}s; waitress 8 threads; "
+          f"PostgreSQL; {os.cpu_count()} CPUs; {BIG.total:,} servers, {BIG.users:,} users")
+    print(f"{'request':34} {'app':6} {'req/s':>9} {'p50 ms':>9} {'p99 ms':>9} {'RSS MiB':>8}")
+    big_results = {}
+    if "detail" in only:
+        big_results["GET /servers/detail"] = versus_floor(
+            big, "GET /servers/detail", "/compute/v2.1/servers/detail", args)
+    if "show" in only:
+        big_results["GET /servers/{id}"] = versus_floor(
+            big, "GET /servers/{id}", f"/compute/v2.1/servers/{big.show_id}", args)
+    if "scale" in only:
+        scale(big, api_dataset.ensure(SMALL, args.admin_url), big_results, args)
 
 
 if __name__ == "__main__":

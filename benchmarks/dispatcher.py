@@ -1,12 +1,17 @@
 """Dispatcher throughput: op-status messages from RabbitMQ into PostgreSQL.
 
 Prints messages/s for
-* a bare loop on the same broker and database (kombu consume, one UPDATE per message, commit, ack);
+* a bare loop on the same broker and database (kombu consume, one UPDATE per message, a commit
+  and the acks every ``--batch`` messages);
 * ``snf-dispatcher`` (full handler: JSON, colander schema, row lock, state machine, commit, ack)
-  with batches of 1 and of N messages per transaction, with 1 and 2 worker processes;
-and the peak resident memory of one dispatcher worker.
+  with batches of 1 and of ``--batch`` messages per transaction, with 1 and 2 worker processes;
+the ratios the targets are about (1 worker batched / bare loop >= 0.5; 2 workers / 1 >= 1.7),
+and the peak resident memory of one dispatcher worker with ``--servers`` and with
+``--big-servers`` rows in the table (target: flat).
 
     .venv/bin/python benchmarks/dispatcher.py [--messages 5000] [--servers 1000]
+                                              [--big-servers 100000] [--batch 50]
+    .venv/bin/python benchmarks/dispatcher.py --profile --messages 3000   # in process
 
 Uses a throw-away PostgreSQL database and a unique queue prefix; cleans up after itself.
 """
@@ -16,8 +21,9 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
+import secrets
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -25,6 +31,7 @@ import time
 from pathlib import Path
 
 import kombu
+import psutil
 import sqlalchemy as sa
 
 from synnefo.core import messages
@@ -52,28 +59,41 @@ def publish(connection: kombu.Connection, msgs, exchange: str, key=None) -> None
                          content_type="application/json", content_encoding="utf-8")
 
 
-def bare_loop(db_url: str, instance_prefix: str, msgs, prefetch: int) -> float:
-    """kombu consume -> one UPDATE -> commit -> ack; returns messages/s."""
+def bare_loop(db_url: str, instance_prefix: str, msgs, batch: int) -> float:
+    """kombu consume -> one UPDATE per message; commit, then ack, every ``batch`` messages
+    (and when the queue pauses); returns messages/s."""
     engine = make_engine(db_url)
-    queue = kombu.Queue(f"{bus.unique_prefix()}bare", durable=True, auto_delete=False)
+    queue = kombu.Queue(f"{bench_prefix()}bare", durable=True, auto_delete=False)
     conn = kombu.Connection(bus.RABBITMQ_URL, transport_options={"confirm_publish": True})
     queue(conn.channel()).declare()
     publish(conn, msgs, "", queue.name)
-    done, started = [0], [0.0]
+    done, started, held = [0], [0.0], []
+    db = engine.connect()
+
+    def commit():
+        db.commit()
+        for message in held:
+            message.ack()
+        done[0] += len(held)
+        held.clear()
 
     def on_message(message):
         body = json.loads(message.body)
         started[0] = started[0] or time.perf_counter()
         server_id = int(body["instance"][len(instance_prefix):])
-        with engine.begin() as db:
-            db.execute(sa.update(Server).where(Server.id == server_id)
-                       .values(backend_job_id=body["jobId"], backend_status=body["status"]))
-        message.ack()
-        done[0] += 1
+        db.execute(sa.update(Server).where(Server.id == server_id)
+                   .values(backend_job_id=body["jobId"], backend_status=body["status"]))
+        held.append(message)
+        if len(held) >= batch:
+            commit()
 
-    with kombu.Consumer(conn, [queue], on_message=on_message, prefetch_count=prefetch):
+    with kombu.Consumer(conn, [queue], on_message=on_message, prefetch_count=batch * 2):
         while done[0] < len(msgs):
-            conn.drain_events(timeout=30)
+            try:
+                conn.drain_events(timeout=0.2)
+            except socket.timeout:
+                commit()
+    db.close()
     elapsed = time.perf_counter() - started[0]
     queue(conn.channel()).delete()
     conn.release()
@@ -90,8 +110,25 @@ def progress(engine, ids, total: int) -> tuple[int, int]:
         return tuple(db.execute(query).one())
 
 
+def pad(core, rows: int) -> None:
+    """Grow the servers table to at least ``rows`` rows (one multi-row INSERT per 10,000)."""
+    with core.engine.connect() as db:
+        have = db.scalar(sa.select(sa.func.count()).select_from(Server))
+    if have >= rows:
+        return
+    ids = bus.seed_servers(core, 1)   # a user and a flavor to hang the padding on
+    with core.engine.begin() as db:
+        owner, flavor = db.execute(sa.select(Server.owner_id, Server.flavor_id)
+                                   .where(Server.id == ids[0])).one()
+        for start in range(have + 1, rows, 10_000):
+            db.execute(sa.insert(Server), [
+                {"owner_id": owner, "flavor_id": flavor, "name": f"pad{i}", "operstate": "STARTED"}
+                for i in range(start, min(start + 10_000, rows))])
+
+
 def run_dispatcher(env: bus.BusEnv, workers: int, engine, ids, total: int):
-    """snf-dispatcher on a full queue -> (messages/s from first to last commit, peak RSS KiB).
+    """snf-dispatcher on a full queue -> (messages/s from first to last commit, peak RSS KiB
+    of its largest process, sampled every 0.1 s).
 
     Start-up time is excluded: the clock starts when the first server changes, and the
     messages applied by then (at least one per touched server) are not counted.
@@ -100,8 +137,9 @@ def run_dispatcher(env: bus.BusEnv, workers: int, engine, ids, total: int):
     with open(env.ini.parent / f"dispatcher-{workers}.log", "ab") as log:
         proc = subprocess.Popen([script, str(env.ini), "--workers", str(workers)], stdout=log,
                                 stderr=subprocess.STDOUT)
-    first = None
+    first, peak = None, 0
     while True:
+        peak = max(peak, largest_rss(proc.pid))
         touched, finished = progress(engine, ids, total)
         now = time.perf_counter()
         if first is None and touched:
@@ -112,7 +150,45 @@ def run_dispatcher(env: bus.BusEnv, workers: int, engine, ids, total: int):
     proc.send_signal(signal.SIGTERM)
     proc.wait(60)
     rate = (total - first[1]) / (now - first[0])
-    return rate, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return rate, peak / 1024
+
+
+def largest_rss(pid: int) -> int:
+    """The resident memory (bytes) of the largest process of the tree: one worker's."""
+    try:
+        root = psutil.Process(pid)
+        return max(p.memory_info().rss for p in [root, *root.children(recursive=True)])
+    except psutil.Error:
+        return 0
+
+
+def profile_batches(args, db_url: str) -> None:
+    """cProfile of ``dispatch_batch`` in this process (no broker): what a worker does with
+    ``--messages`` messages in batches of ``--batch``; wall and CPU time, then top entries."""
+    import cProfile
+    import io
+    import pstats
+
+    from synnefo.daemons.dispatcher.dispatch import dispatch_batch
+    from synnefo.core.settings import parse_settings
+    prefix = bench_prefix()
+    core = build_core(parse_settings({
+        "synnefo.db_url": db_url, "synnefo.instance_prefix": prefix, "synnefo.hooks": "",
+        "synnefo.message_handlers": "ganeti-op-status"}, environ={}))
+    try:
+        ids = bus.seed_servers(core, args.servers)
+        items = [(json.dumps(m.body).encode(), {}) for m in stream(prefix, ids, args.messages)]
+        batches = [items[i:i + args.batch] for i in range(0, len(items), args.batch)]
+        profiler = cProfile.Profile()
+        wall, cpu = time.perf_counter(), time.process_time()
+        profiler.runcall(lambda: [dispatch_batch(core, batch) for batch in batches])
+        print(f"{len(items)} messages in batches of {args.batch}: "
+              f"{time.perf_counter() - wall:.1f} s wall, {time.process_time() - cpu:.1f} s CPU")
+        out = io.StringIO()
+        pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(25)
+        print(out.getvalue())
+    finally:
+        core.close()
 
 
 def main(argv=None) -> None:
@@ -120,10 +196,16 @@ def main(argv=None) -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--servers", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--big-servers", type=int, default=100_000,
+                        help="servers in the table for the second RSS figure (0: skip)")
+    parser.add_argument("--profile", action="store_true",
+                        help="profile dispatch_batch in process (no broker) and stop")
     args = parser.parse_args(argv)
-    bus.check_rabbitmq()
     db_url = migrate_url(databases.create_database("postgresql"))
     try:
+        if args.profile:
+            return profile_batches(args, db_url)
+        bus.check_rabbitmq()
         report(args, db_url, Path(tempfile.mkdtemp(prefix="snf-bench-")))
     finally:
         databases.drop_database(db_url)
@@ -132,18 +214,33 @@ def main(argv=None) -> None:
 def report(args, db_url: str, tmp: Path) -> None:
     print(f"{args.messages} op-status messages for {args.servers} servers, RabbitMQ -> PostgreSQL")
     bare = bare_run(args, db_url, tmp)
-    print(f"{'bare loop (kombu; 1 UPDATE + commit + ack per message)':52s} {bare:7.0f} msg/s", flush=True)
-    peak = 0
+    name = f"bare loop (kombu; UPDATE per msg, commit+acks per {args.batch})"
+    print(f"{name:52s} {bare:7.0f} msg/s", flush=True)
+    rates = {}
     for workers, batch in ((1, 1), (1, args.batch), (2, args.batch)):
-        rate, rss = one_run(args, db_url, tmp, workers, batch)
-        peak = max(peak, rss)
+        rates[workers, batch], rss = one_run(args, db_url, tmp, workers, batch)
         name = f"snf-dispatcher: {workers} worker(s), {batch} msg per commit"
-        print(f"{name:52s} {rate:7.0f} msg/s  {rate / bare:5.2f}x bare", flush=True)
-    print(f"peak RSS of one dispatcher worker: {peak / 1024:.0f} MiB")
+        print(f"{name:52s} {rates[workers, batch]:7.0f} msg/s  {rates[workers, batch] / bare:5.2f}x"
+              " bare", flush=True)
+    print(f"1 worker, batched / bare loop: {rates[1, args.batch] / bare:.2f}x (target >= 0.5x)")
+    print(f"2 workers / 1 worker: {rates[2, args.batch] / rates[1, args.batch]:.2f}x "
+          "(target >= 1.7x)", flush=True)
+    sizes = [args.servers] + ([args.big_servers] if args.big_servers else [])
+    for servers in sizes:
+        _, rss = one_run(args, db_url, tmp, 1, args.batch, table_rows=servers)
+        print(f"peak RSS of one worker, {servers:,} servers in the table: {rss / 1024:.0f} MiB",
+              flush=True)
+
+
+def bench_prefix() -> str:
+    """Not ``t<hex>-``: test sessions delete the queues of that shape they did not see before
+    they started, which would pull the queues from under a concurrent benchmark."""
+    return f"bench{secrets.token_hex(3)}-"
 
 
 def deployment(db_url, tmp, name, sections=None) -> bus.BusEnv:
-    raw = bus.env_settings("rabbitmq", tmp, db_url, message_handlers="ganeti-op-status")
+    raw = bus.env_settings("rabbitmq", tmp, db_url, message_handlers="ganeti-op-status",
+                           instance_prefix=bench_prefix())
     return bus.make_env("rabbitmq", tmp, raw, name, sections)
 
 
@@ -152,16 +249,19 @@ def bare_run(args, db_url, tmp) -> float:
     core = build_core(env.settings)
     try:
         ids = bus.seed_servers(core, args.servers)
-        return bare_loop(db_url, env.prefix, stream(env.prefix, ids, args.messages), 50)
+        return bare_loop(db_url, env.prefix, stream(env.prefix, ids, args.messages), args.batch)
     finally:
         core.close()
 
 
-def one_run(args, db_url, tmp, workers, batch):
-    env = deployment(db_url, tmp, f"bench-{workers}-{batch}.ini", sections={
+def one_run(args, db_url, tmp, workers, batch, table_rows: int = 0):
+    """One snf-dispatcher run on its own queue and servers; ``table_rows`` pads the servers
+    table first (bulk INSERT) so that memory can be compared across table sizes."""
+    env = deployment(db_url, tmp, f"bench-{workers}-{batch}-{table_rows}.ini", sections={
         "synnefo:dispatcher": {"prefetch": max(batch, 10), "batch_size": batch}})
     core = build_core(env.settings)
     try:
+        pad(core, table_rows)
         ids = bus.seed_servers(core, args.servers)
         msgs = stream(env.prefix, ids, args.messages)
         core.publisher.publish(msgs[0])  # declares the topology

@@ -6,6 +6,7 @@
 # - novnc: the pinned noVNC copy the web console page serves (/usr/share/novnc).
 # - ganeti, socat, curl, openssl, iproute2: the real Ganeti lab of tests/ganeti_lab
 #   (scripts/ganeti-lab.sh; docs/ganeti-lab.md).
+# - wrk: the HTTP load generator of benchmarks/api.py.
 # Runs apt-get only for what is missing; needs root (or sudo) the first time.
 set -eu
 
@@ -24,6 +25,7 @@ command -v socat >/dev/null 2>&1 || missing="$missing socat"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
 
 if [ -z "$missing" ]; then
     exit 0

@@ -78,6 +78,7 @@ def _schema_nodes():
         _node(s(), "demo_user", "demo"),
         _node(s(), "demo_password", "demo"),
         _node(i(), "token_lifetime_hours", 720, pos),
+        _node(i(), "token_cache_seconds", 5, colander.Range(min=0, max=300)),
         _node(s(), "public_url", "http://127.0.0.1:6543"),
         _node(s(), "os_provider", "image+default"),
         _node(s(), "public_network", ""),
@@ -121,6 +122,7 @@ class Settings:
     demo_user: str
     demo_password: str
     token_lifetime_hours: int
+    token_cache_seconds: int
     public_url: str
     os_provider: str
     public_network: str

@@ -21,4 +21,6 @@ def isoformat(value: dt.datetime | None) -> str | None:
     """OpenStack style: second precision, trailing Z."""
     if value is None:
         return None
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # isoformat() is about twice as fast as strftime(); every listed server shows two of these.
+    value = value if value.tzinfo is UTC else as_utc(value)
+    return value.isoformat(timespec="seconds")[:19] + "Z"

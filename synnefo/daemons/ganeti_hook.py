@@ -3,33 +3,39 @@
 Ganeti runs it (as root, ``PWD=/``) after instance add/start/reboot/modify/stop with the
 ``GANETI_*`` environment described in the Ganeti hooks documentation. It must never fail or
 delay Ganeti, so it ALWAYS exits 0, and a hard alarm ends it within ``hook_time_limit``
-seconds. The message goes to the durable spool first and is then sent; whatever the broker
-does not confirm in time stays in the spool, which snf-ganeti-eventd replays.
+seconds. Its start-up time is added to every Ganeti job, so it does the least it can: it
+writes the message into the durable spool and exits; snf-ganeti-eventd, which flushes the
+spool on every turn of its loop (0.5 s), sends it to the broker. It imports neither kombu nor
+the core (``benchmarks/hook.py`` measures it).
 
 Configuration: ``$SYNNEFO_CONFIG`` or ``/etc/synnefo/synnefo.ini`` (never the script's location):
-``[app:main]`` for ``synnefo.amqp_url``/``synnefo.instance_prefix``, ``[synnefo:eventd]`` for
-``spool``, ``node_name``, ``hook_time_limit`` and ``hook_connect_timeout``.
+``[app:main]`` for ``synnefo.instance_prefix``, ``[synnefo:eventd]`` for ``spool``,
+``node_name`` and ``hook_time_limit`` (read by ``hook_config``; the full loader decides when
+that one is unsure).
 """
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import ipaddress
 import logging
 import os
 import signal
 import time
-from dataclasses import dataclass
-from typing import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Mapping
 
-from synnefo.core import messages
-from synnefo.core.contracts.bus import Message
+# Only light modules here: every import is paid for in every Ganeti job.
 from synnefo.core.domain.naming import InstanceNaming
 from synnefo.core.errors import ConfigurationError
 from synnefo.core.timeutil import utcnow
+from synnefo.daemons import hook_config
 from synnefo.daemons.eventd.master import this_node
+from synnefo.messaging.spool_store import Spool
 
 log = logging.getLogger("synnefo.daemons.ganeti_hook")
 
+CONFIG_ENV, DEFAULT_CONFIG = "SYNNEFO_CONFIG", "/etc/synnefo/synnefo.ini"  # as daemons.config
 HOOK_PATHS = ("instance-add", "instance-start", "instance-reboot", "instance-modify",
               "instance-stop")
 DEFAULT_TIME_LIMIT = 5.0
@@ -50,9 +56,27 @@ class Skip:
     reason: str
 
 
+@dataclass(frozen=True)
+class NetStatus:
+    """The ``ganeti-net-status`` message, as ``synnefo.core.messages.net_status`` builds it
+    (the same attributes as a ``Message``; built here without importing the core, and tested
+    equal to it)."""
+    routing_key: str
+    body: dict
+    exchange: str = "ganeti"
+    headers: dict = field(default_factory=dict)
+
+
+def net_status(instance: str, nics: list[dict], now: dt.datetime,
+               cluster: str | None) -> NetStatus:
+    body = {"type": "ganeti-net-status", "instance": instance, "nics": nics,
+            "event_time": [int(now.timestamp()), now.microsecond], "cluster": cluster}
+    return NetStatus(f"ganeti.{instance.split('-', 1)[0]}.event.net", body)
+
+
 # --- pure logic --------------------------------------------------------------------------
 
-def decide(env: Mapping[str, str], node_name: str, naming: InstanceNaming) -> Message | Skip:
+def decide(env: Mapping[str, str], node_name: str, naming: InstanceNaming) -> NetStatus | Skip:
     """The message to publish for this hook run, or why there is none; raises
     BadHookEnvironment if the environment is unusable."""
     phase, path = env.get("GANETI_HOOKS_PHASE"), env.get("GANETI_HOOKS_PATH")
@@ -70,8 +94,7 @@ def decide(env: Mapping[str, str], node_name: str, naming: InstanceNaming) -> Me
                     f"({env.get('GANETI_MASTER')})")
     if not naming.is_ours(instance):
         return Skip(f"{instance} is not a Synnefo instance (prefix {naming.prefix})")
-    return messages.net_status(instance, nics_from_env(env), utcnow(),
-                               cluster=env.get("GANETI_CLUSTER") or None)
+    return net_status(instance, nics_from_env(env), utcnow(), env.get("GANETI_CLUSTER") or None)
 
 
 def nics_from_env(env: Mapping[str, str]) -> list[dict]:
@@ -135,71 +158,66 @@ def time_limit(seconds: float):
         signal.signal(signal.SIGALRM, previous)
 
 
-def run(env: Mapping[str, str], started: float, publisher_factory: Callable | None = None) -> None:
-    """Load the configuration, decide, and publish through the spool (may raise anything)."""
-    from synnefo.daemons.eventd.cli import load_config  # heavy imports only when acting
-
+def run(env: Mapping[str, str], started: float) -> None:
+    """Load the configuration, decide, and spool the message (may raise anything)."""
     uri = _config_uri(env)
-    if not os.path.exists(uri.split("#")[0]):
+    path = uri.split("#")[0]
+    if not os.path.exists(path):
         raise ConfigurationError(f"configuration file {uri} not found (set SYNNEFO_CONFIG)")
-    settings, config = load_config(uri)
+    config = hook_config.read(path, env) or _full_config(uri)
     signal.setitimer(signal.ITIMER_REAL, max(0.1, started + config.hook_time_limit
                                              - time.monotonic()))
-    outcome = decide(env, this_node(config.node_name), InstanceNaming(settings.instance_prefix))
+    outcome = decide(env, this_node(config.node_name), InstanceNaming(config.instance_prefix))
     if isinstance(outcome, Skip):
         log.info("nothing to do: %s", outcome.reason)
         return
-    _publish(outcome, settings, config, started, publisher_factory)
-
-
-def _publish(message: Message, settings, config, started: float, publisher_factory) -> None:
-    from synnefo.daemons.eventd.cli import make_publisher
-
-    factory = publisher_factory or (lambda: _hook_amqp_publisher(settings, config))
-    publisher = make_publisher(settings, config, factory)
-    # Spooled before the single attempt: Ganeti may end the hook at any moment, and what the
-    # hook could not send within its time limit, eventd replays from the shared spool.
+    spool = Spool(config.spool)
     try:
-        # Leave a second for closing: past the deadline the message simply stays spooled.
-        publisher.publish_durably(message, deadline=started + config.hook_time_limit - 1.0)
-        left = publisher.pending
+        spool_id = spool.append(outcome)
     finally:
-        publisher.close()
-    log.info("%s net status for %s (%d NIC(s))%s", "spooled" if left else "published",
-             message.body["instance"], len(message.body["nics"]),
-             f"; {left} message(s) wait in the spool" if left else "")
+        spool.close()
+    log.info("spooled net status for %s (%d NIC(s)) as %d in %s; snf-ganeti-eventd sends it",
+             outcome.body["instance"], len(outcome.body["nics"]), spool_id, config.spool)
 
 
-def _hook_amqp_publisher(settings, config):
-    from synnefo.daemons.amqp_publisher import make_amqp_publisher
-    return make_amqp_publisher(settings, connect_timeout=config.hook_connect_timeout,
-                               confirm_timeout=config.hook_connect_timeout,
-                               declare_topology=config.declare_topology)
+def _full_config(uri: str) -> hook_config.HookConfig:
+    """The full loader: slower, and the one that explains what is wrong with the file."""
+    from synnefo.daemons.eventd.cli import load_config
+    settings, config = load_config(uri)
+    return hook_config.HookConfig(instance_prefix=settings.instance_prefix, spool=config.spool,
+                                  node_name=config.node_name,
+                                  hook_time_limit=config.hook_time_limit)
 
 
 def _config_uri(env: Mapping[str, str]) -> str:
-    from synnefo.daemons.config import CONFIG_ENV, DEFAULT_CONFIG
     return env.get(CONFIG_ENV) or DEFAULT_CONFIG
 
 
 def _setup_logging(env: Mapping[str, str]) -> None:
-    from synnefo.daemons.eventd.cli import setup_logging
-    uri = _config_uri(env)
-    if os.path.exists(uri):
-        setup_logging(uri)
-    else:
-        logging.basicConfig(level=logging.INFO)
+    """The .ini's ``[loggers]`` if it has them (read like plaster does), else INFO to stderr."""
+    path = _config_uri(env).split("#")[0]
+    if os.path.exists(path) and _has_loggers(path):
+        from logging.config import fileConfig
+        fileConfig(path, {"here": os.path.dirname(os.path.abspath(path)),
+                          "__file__": os.path.abspath(path)}, disable_existing_loggers=False)
+        return
+    logging.basicConfig(level=logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
 
-def main(argv=None, environ: Mapping[str, str] | None = None,
-         publisher_factory: Callable | None = None) -> int:
+def _has_loggers(path: str) -> bool:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return any(line.strip() == "[loggers]" for line in handle)
+
+
+def main(argv=None, environ: Mapping[str, str] | None = None) -> int:
     """Console script entry point; returns 0 whatever happens (every failure is logged)."""
     env = dict(os.environ if environ is None else environ)
     started = time.monotonic()
     try:
         with time_limit(DEFAULT_TIME_LIMIT):
             _setup_logging(env)
-            run(env, started, publisher_factory)
+            run(env, started)
     except HookTimeout as exc:
         log.error("snf-ganeti-hook for %s stopped: %s", env.get("GANETI_INSTANCE_NAME"), exc)
     except BadHookEnvironment as exc:

@@ -11,12 +11,12 @@ import plaster
 
 from pyramid.config import Configurator
 from pyramid.settings import aslist
-from pyramid.renderers import JSON
 
 from synnefo.core.app import Core, build_core
 from synnefo.core.errors import ConfigurationError
 from synnefo.core.services.seed import seed
 from synnefo.core.settings import Settings, parse_settings
+from synnefo.web.jsonrender import json_renderer
 
 log = logging.getLogger(__name__)
 
@@ -63,7 +63,7 @@ def make_app(core: Core, settings: dict | None = None):
     plugin_includes = aslist(settings.pop("pyramid.includes", ""))
     config = Configurator(settings=settings)
     config.registry.core = core
-    config.add_renderer("json", JSON(separators=(",", ":")))
+    config.add_renderer("json", json_renderer())
     config.include("synnefo.web.routes")
     config.include("synnefo.web.context")
     config.include("synnefo.web.console")

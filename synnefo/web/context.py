@@ -13,7 +13,7 @@ import sys
 import uuid
 
 from synnefo.core.errors import Unauthorized
-from synnefo.core.services import accounts
+from synnefo.core.services import token_cache
 from synnefo.web import microversions
 from synnefo.web.faults import HTTPFault
 from synnefo.web.routes import AUTH_ROUTES
@@ -23,6 +23,8 @@ LEGACY_API = "v2.0"
 
 
 def includeme(config):
+    config.registry.token_cache = token_cache.TokenCache(
+        config.registry.core.settings.token_cache_seconds)
     config.add_request_method(_uow, "uow", reify=True)
     config.add_request_method(_user, "user", reify=True)
     config.add_request_method(_microversion, "microversion", reify=True)
@@ -75,7 +77,8 @@ def _authenticate_first(event) -> None:
 
 def _user(request):
     token = request.headers.get(TOKEN_HEADER)
-    user = accounts.authenticate_token(request.uow.session, token) if token else None
+    user = token_cache.authenticate(request.registry.token_cache, request.uow.session, token) \
+        if token else None
     if user is None:
         raise Unauthorized("The request you have made requires authentication.")
     return user

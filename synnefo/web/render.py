@@ -15,7 +15,7 @@ from synnefo.core.db.models import Flavor, Image, Server
 from synnefo.core.db.server_state import server_state
 from synnefo.core.domain.state import ApiStatus, api_status, vm_state
 from synnefo.core.services.metadata import as_dict
-from synnefo.core.timeutil import as_utc, isoformat
+from synnefo.core.timeutil import UTC, as_utc, isoformat
 from synnefo.web.microversions import Version
 
 POWER_STATE = {"STARTED": 1, "STOPPED": 4}
@@ -39,7 +39,10 @@ class Api:
 
 def micro_iso(value: dt.datetime | None) -> str | None:
     """Nova's launched_at/fault timestamps: microseconds, no zone."""
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%S.%f") if value else None
+    if not value:
+        return None
+    value = value if value.tzinfo is UTC else as_utc(value)
+    return value.replace(tzinfo=None).isoformat(timespec="microseconds")
 
 
 def server_brief(api: Api, server: Server) -> dict:
@@ -94,8 +97,14 @@ def _versioned_server_fields(api: Api, server: Server, body: dict, show: bool) -
         body["pinned_availability_zone"] = None
 
 
+_HOSTNAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
+_NOT_HOSTNAME = re.compile(r"[^a-z0-9-]+")
+
+
 def hostname(name: str) -> str:
-    return re.sub(r"[^a-z0-9-]+", "-", name.lower()).strip("-")[:63] or "server"
+    if _HOSTNAME.fullmatch(name):   # already a hostname: the common case, and cheap
+        return name
+    return _NOT_HOSTNAME.sub("-", name.lower()).strip("-")[:63] or "server"
 
 
 def _task_state(server: Server) -> str | None:

@@ -21,9 +21,29 @@ from synnefo.core.timeutil import utcnow
 BUILDING_STATES = (sm.OperState.BUILD.value, sm.OperState.ERROR.value)
 
 
+_LOCKED = "synnefo.locked_servers"   # session.info key: {id: Server} locked by lock_servers
+
+
 def lock_server(session, server_id: int) -> Server | None:
     """Load a server row locked for update (several dispatchers may race for it)."""
+    locked = session.info.get(_LOCKED, {})
+    if server_id in locked:
+        return locked[server_id]   # locked and loaded by lock_servers: no query
     return session.scalars(sa.select(Server).where(Server.id == server_id).with_for_update()).first()
+
+
+def lock_servers(session, server_ids) -> None:
+    """Lock and load many server rows in ONE statement, in id order (so that concurrent
+    batches lock in the same order); ``lock_server`` then finds them without a round trip.
+    For the dispatcher's batches, whose transaction is this session's only one."""
+    ids = sorted(set(server_ids))
+    if not ids:
+        return
+    rows = session.scalars(sa.select(Server).where(Server.id.in_(ids)).order_by(Server.id)
+                           .with_for_update()).all()
+    locked = session.info.setdefault(_LOCKED, {})
+    locked.update(dict.fromkeys(ids))   # absent ones too: None, as lock_server would say
+    locked.update({server.id: server for server in rows})   # (and kept alive for the batch)
 
 
 def apply_op_status(uow, core, server_id: int, event: sm.OpStatusEvent) -> HandlerResult:

@@ -74,6 +74,25 @@ def test_a_batch_commits_once_and_acks_everything(core):
         assert {uow.session.get(Server, i).operstate for i in ids} == {"STARTED"}
 
 
+def test_a_batch_locks_its_servers_in_one_statement(core):
+    import sqlalchemy as sa
+    ids = seed_servers(core, 5)
+    selects = []
+    listener = lambda *args: selects.append(args[2])  # noqa: E731
+    sa.event.listen(core.engine, "before_cursor_execute", listener)
+    try:
+        items = [(body(create_success(i)), {}) for i in ids]
+        items += [(body(create_success(ids[0], job=2, seconds=2)), {})]  # a second for one
+        assert [o.action for o in dispatch_batch(core, items)] == [Action.ACK] * 6
+    finally:
+        sa.event.remove(core.engine, "before_cursor_execute", listener)
+    assert len([s for s in selects if s.lstrip().upper().startswith("SELECT")
+                and "FROM servers" in s]) == 1
+    with core.uow() as uow:
+        assert {uow.session.get(Server, i).operstate for i in ids} == {"STARTED"}
+        assert uow.session.get(Server, ids[0]).backend_job_id == 2
+
+
 def test_a_bad_message_in_a_batch_is_dead_lettered_alone(core):
     ids = seed_servers(core, 2)
     items = [(body(create_success(ids[0])), {}), (b"garbage", {}), (body(create_success(ids[1])), {})]
