@@ -10,8 +10,6 @@ INSTALL_REQUIRES = [
     "plaster_pastedeploy>=1.0",
     "PasteDeploy>=3.1",
     "psutil>=5.9",
-    "orjson>=3.9",
-    "cachetools>=5.3",
 ]
 
 # One extra per node role (docs/deployment.md); tests/test_packaging.py checks each against the
@@ -21,7 +19,8 @@ GANETI_SIDE = ["inotify_simple>=1.3", "python-daemon>=3.0"]
 # What the API and the LOGIC node share: backend drivers (OS-parameter templates) and keypairs.
 CONTROL = ["Jinja2>=3.1", "cryptography>=41"]
 ROLE_EXTRAS = {
-    "web": ["pyramid>=2.0", "waitress>=3.0", "requests>=2.31", *DATABASE, *CONTROL],
+    "web": ["pyramid>=2.0", "waitress>=3.0", "requests>=2.31", "orjson>=3.9", "cachetools>=5.3",
+            *DATABASE, *CONTROL],
     # snf-dispatcher and snf-manage (which also installs the Ganeti hooks, hence GANETI_SIDE)
     "logic": ["requests>=2.31", "rich>=13.0", *DATABASE, *GANETI_SIDE, *CONTROL],
     "ganeti": GANETI_SIDE,

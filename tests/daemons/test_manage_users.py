@@ -68,10 +68,10 @@ def test_token_revoke_one_or_all(ini, db_url, capsys):
     first = user_token(ini, "alice", capsys)
     second = token_of(run(ini, "token-create", "alice", capsys=capsys)[1])
     bobs = user_token(ini, "bob", capsys)
-    code, out, _ = run(ini, "token-revoke", "--token", first, capsys=capsys)
+    code, out, _ = run(ini, "token-revoke", f"--token={first}", capsys=capsys)
     assert code == 0 and "alice" in out
     assert owner_of(db_url, first) is None and owner_of(db_url, second) == "alice"
-    code, _, err = run(ini, "token-revoke", "--token", first, capsys=capsys)
+    code, _, err = run(ini, "token-revoke", f"--token={first}", capsys=capsys)
     assert code != 0 and "no such token" in err
     code, out, _ = run(ini, "token-revoke", "--user", "alice", capsys=capsys)
     assert code == 0 and "1 token(s)" in out and owner_of(db_url, second) is None
