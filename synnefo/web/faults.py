@@ -107,6 +107,17 @@ def data_error(error, request):
                                "database.")
 
 
+@exception_view_config(sa_exc.OperationalError)
+@exception_view_config(sa_exc.InterfaceError)
+def database_unavailable(error, request):
+    # The database is down, restarting or unreachable: a 503 tells clients to retry (a 500 not).
+    log.error("%s %s: database unavailable: %s", request.method, request.path,
+              getattr(error, "orig", error))
+    response = fault_response(503, "The database is unavailable; retry the request shortly.")
+    response.headers["Retry-After"] = "5"
+    return response
+
+
 @notfound_view_config()
 def not_found(request):
     return fault_response(404, "The resource could not be found.")
