@@ -3,6 +3,7 @@
 # - tigervnc-standalone-server: Xtigervnc, the VNC server behind the console tests.
 # - ganeti, socat, curl, openssl, iproute2: the real Ganeti lab of tests/ganeti_lab
 #   (scripts/ganeti-lab.sh; docs/ganeti-lab.md).
+# - systemd: systemd-analyze, which verifies the units in deploy/systemd/.
 # Runs apt-get only for what is missing; needs root (or sudo) the first time.
 set -eu
 
@@ -17,6 +18,7 @@ command -v socat >/dev/null 2>&1 || missing="$missing socat"
 command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
+command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
 
 if [ -z "$missing" ]; then
     exit 0

@@ -1,17 +1,24 @@
-"""The composition root: ``build_core(settings)`` builds everything a process needs."""
+"""``build_core(settings)`` builds everything a process needs from its settings.
+
+Every collaborator comes from the plugin loader (``synnefo.core.plugins``), including the bus
+publisher (``synnefo.publishers``), so the core names no outer package; the processes' own
+composition roots (the paste app factories, the daemons' ``main``) call ``build_core``.
+"""
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 from dataclasses import dataclass, field
+from typing import Callable
 
 import pluggy
 import sqlalchemy as sa
 from sqlalchemy.orm import sessionmaker
 
 from synnefo.core import plugins
-from synnefo.core.contracts import BackendDriver, BackendInfo, ConsoleProxy, MessageHandler
+from synnefo.core.contracts import (
+    BackendDriver, BackendInfo, ConsoleProxy, MessageHandler, Publisher,
+)
 from synnefo.core.credentials import resolve_password
 from synnefo.core.db.engine import make_engine
 from synnefo.core.domain.naming import InstanceNaming
@@ -20,8 +27,6 @@ from synnefo.core.settings import Settings
 from synnefo.core.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
-
-PUBLISHER_FACTORY = "synnefo.messaging:make_publisher"
 
 
 @dataclass
@@ -35,8 +40,9 @@ class Core:
     driver_classes: dict[str, type[BackendDriver]]
     console_proxy: ConsoleProxy
     handlers: dict[str, MessageHandler]
+    publisher_factory: Callable[["Core"], Publisher] | None = None
     _drivers: dict[int, BackendDriver] = field(default_factory=dict)
-    _publisher: object = None
+    _publisher: Publisher | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def uow(self) -> UnitOfWork:
@@ -61,15 +67,16 @@ class Core:
         return self.driver_classes[backend.driver](backend=info, core=self)
 
     @property
-    def publisher(self):
+    def publisher(self) -> Publisher:
         """The bus publisher, created on first use (the web process may never need it)."""
         with self._lock:
             if self._publisher is None:
-                module, _, attr = PUBLISHER_FACTORY.partition(":")
-                self._publisher = getattr(importlib.import_module(module), attr)(self)
+                if self.publisher_factory is None:
+                    raise ConfigurationError("this core was built without a bus publisher")
+                self._publisher = self.publisher_factory(self)
             return self._publisher
 
-    def set_publisher(self, publisher) -> None:
+    def set_publisher(self, publisher: Publisher) -> None:
         self._publisher = publisher
 
     def close(self) -> None:
@@ -81,7 +88,11 @@ class Core:
 
 
 def build_core(settings: Settings, *, extra_hook_plugins=()) -> Core:
-    """Build the core of one process from its settings; fails loud on any bad plugin."""
+    """Build the core of one process from its settings; fails loud on any bad plugin.
+
+    The publisher factory is the ``synnefo.publishers`` plugin named by ``synnefo.publisher``
+    (loaded now, so a bad name stops start-up; called on first use).
+    """
     engine = make_engine(settings.db_url, here=settings.here, echo=settings.db_echo)
     pm = plugins.build_plugin_manager(settings.hooks, extra_hook_plugins, settings=settings)
     driver_classes = plugins.load_plugins(plugins.GROUPS["backend_drivers"], settings.backend_drivers)
@@ -92,17 +103,21 @@ def build_core(settings: Settings, *, extra_hook_plugins=()) -> Core:
                 session_factory=sessionmaker(engine, expire_on_commit=False),
                 plugin_manager=pm, hooks=plugins.Hooks(pm),
                 naming=InstanceNaming(settings.instance_prefix),
-                driver_classes=driver_classes, console_proxy=None, handlers={})
+                driver_classes=driver_classes, console_proxy=None, handlers={},
+                publisher_factory=_publisher_factory(settings))
     core.console_proxy = proxy_cls[settings.console_proxy](core=core)
     core.handlers = {name: cls(core=core) for name, cls in handler_classes.items()}
     _log_active_plugins(settings)
     return core
 
 
+def _publisher_factory(settings: Settings) -> Callable[[Core], Publisher]:
+    group = plugins.GROUPS["publishers"]
+    return plugins.load_plugins(group, [settings.publisher])[settings.publisher]
+
+
 def _log_active_plugins(settings: Settings) -> None:
-    enabled = {"backend_drivers": settings.backend_drivers, "console_proxies": (settings.console_proxy,),
-               "message_handlers": settings.message_handlers, "hooks": settings.hooks}
-    for key, names in enabled.items():
+    for key, names in plugins.enabled_names(settings).items():
         for info in plugins.installed(plugins.GROUPS[key]):
             if info.name in names:
                 log.info("plugin %s %s from %s %s", plugins.GROUPS[key], info.name,

@@ -17,6 +17,7 @@ log = logging.getLogger(__name__)
 GROUPS = {
     "backend_drivers": "synnefo.backend_drivers",
     "console_proxies": "synnefo.console_proxies",
+    "publishers": "synnefo.publishers",
     "message_handlers": "synnefo.message_handlers",
     "hooks": "synnefo.hooks",
 }
@@ -29,6 +30,15 @@ class PluginInfo:
     value: str
     distribution: str
     version: str
+
+
+def enabled_names(settings) -> dict[str, tuple[str, ...]]:
+    """The plugin names the ``.ini`` enables, per key of ``GROUPS``."""
+    return {"backend_drivers": settings.backend_drivers,
+            "console_proxies": (settings.console_proxy,),
+            "publishers": (settings.publisher,),
+            "message_handlers": settings.message_handlers,
+            "hooks": settings.hooks}
 
 
 def installed(group: str) -> list[PluginInfo]:

@@ -69,6 +69,7 @@ def _schema_nodes():
                                                                 "must look like 'snf-' (letters/digits, a dash)")),
         _node(w(), "backend_drivers", ("fake", "ganeti")),
         _node(s(), "console_proxy", "fake"),
+        _node(s(), "publisher", "kombu"),
         _node(w(), "message_handlers",
               ("ganeti-op-status", "ganeti-net-status", "ganeti-create-progress")),
         _node(w(), "hooks", ("default-scheduler",)),
@@ -105,6 +106,7 @@ class Settings:
     instance_prefix: str
     backend_drivers: tuple[str, ...]
     console_proxy: str
+    publisher: str
     message_handlers: tuple[str, ...]
     hooks: tuple[str, ...]
     dispatcher_in_process: bool

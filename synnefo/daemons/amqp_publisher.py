@@ -49,8 +49,10 @@ class AmqpPublisher(Publisher):
         if self._producer is None:
             connection = self._connect()
             try:
-                # max_retries=0: one attempt; the spool, not kombu, decides when to retry.
-                connection.ensure_connection(max_retries=0)
+                # One attempt per URL of synnefo.amqp_url, at once (a dead node costs the
+                # connect timeout); the spool, not kombu, decides when to try again.
+                connection.ensure_connection(max_retries=max(len(connection.alt or ()) - 1, 0),
+                                             interval_start=0, interval_step=0)
                 channel = connection.channel()
                 self._declare(channel)
             except BaseException:

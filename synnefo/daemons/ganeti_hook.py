@@ -157,6 +157,8 @@ def _publish(message: Message, settings, config, started: float, publisher_facto
 
     factory = publisher_factory or (lambda: _hook_amqp_publisher(settings, config))
     publisher = make_publisher(settings, config, factory)
+    # Spooled before the single attempt: Ganeti may end the hook at any moment, and what the
+    # hook could not send within its time limit, eventd replays from the shared spool.
     try:
         # Leave a second for closing: past the deadline the message simply stays spooled.
         publisher.publish_durably(message, deadline=started + config.hook_time_limit - 1.0)

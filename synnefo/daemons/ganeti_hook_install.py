@@ -95,7 +95,7 @@ def _write_executable(path: str, text: str) -> None:
 
 
 def register(subparsers) -> None:
-    """``snf-manage ganeti-hooks install|uninstall`` (add this module to COMMAND_MODULES)."""
+    """``snf-manage ganeti-hooks install|uninstall`` (listed in ``manage.command_modules()``)."""
     parser = subparsers.add_parser("ganeti-hooks", help="install snf-ganeti-hook into Ganeti")
     actions = parser.add_subparsers(dest="hooks_action", required=True)
     add = actions.add_parser("install", help="write the hook into instance-*-post.d")

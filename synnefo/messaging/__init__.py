@@ -6,6 +6,7 @@ connections and declare the topology from the settings when they start.
 
 
 def make_publisher(core):
-    """``core.publisher``'s factory: a confirmed, persistent publisher for ``core.settings``."""
+    """``core.publisher``'s factory, the ``kombu`` plugin of ``synnefo.publishers``: a
+    confirmed, persistent publisher for ``core.settings``."""
     from synnefo.messaging.publisher import make_publisher as factory
     return factory(core)

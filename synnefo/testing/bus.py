@@ -34,6 +34,12 @@ def check_rabbitmq(url: str = RABBITMQ_URL) -> str:
     return url
 
 
+def proxied_url(proxy_port: int, url: str = RABBITMQ_URL) -> str:
+    """``url`` with its port replaced by a ``TcpProxy``'s (a broker a test can cut)."""
+    port = urlparse(url).port or 5672
+    return url.replace(f":{port}", f":{proxy_port}", 1)
+
+
 def unique_prefix() -> str:
     return f"t{secrets.token_hex(4)}-"
 

@@ -17,7 +17,7 @@ from synnefo.core.db import migrate
 from synnefo.core.db.engine import make_engine
 from synnefo.testing import bus, databases
 
-__all__ = ["bus_postgres", "bus_env", "bus_core", "processes"]
+__all__ = ["bus_postgres", "bus_env", "bus_core", "processes", "rabbitmq_proxy"]
 
 
 def _unavailable(message: str):
@@ -43,6 +43,22 @@ def bus_postgres():
         _unavailable(str(exc))
     yield migrate_url(url)
     databases.drop_database(url)
+
+
+@pytest.fixture
+def rabbitmq_proxy():
+    """A ``TcpProxy`` in front of the test RabbitMQ: ``cut()`` makes "the broker" go away
+    without touching the shared one (``bus.proxied_url(proxy.port)`` reaches it)."""
+    from urllib.parse import urlparse
+    from synnefo.testing.tcpproxy import TcpProxy
+    try:
+        bus.check_rabbitmq()
+    except bus.BrokerUnavailable as exc:
+        _unavailable(str(exc))
+    target = urlparse(bus.RABBITMQ_URL)
+    proxy = TcpProxy((target.hostname, target.port or 5672)).start()
+    yield proxy
+    proxy.cut()
 
 
 @pytest.fixture(params=["rabbitmq", "embedded"])

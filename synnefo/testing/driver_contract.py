@@ -28,7 +28,6 @@ from synnefo.core.contracts.backend import NicSpec
 from synnefo.core.errors import BackendNotFound, BackendRefused
 
 MAC = re.compile(r"^[0-9a-f]{2}(:[0-9a-f]{2}){5}$")
-FINAL = ("success", "error", "canceled")
 
 
 def make_spec(name: str, **kw) -> InstanceSpec:

@@ -1,7 +1,10 @@
-"""The Pyramid application: ``main`` is the PasteDeploy app factory (``pserve``)."""
+"""The Pyramid application: ``main`` is the PasteDeploy app factory (``pserve``).
+
+It serves the API only; ``synnefo.devserver:main`` (``use = egg:synnefo#development``) adds an
+in-process dispatcher for development.
+"""
 from __future__ import annotations
 
-import importlib
 import logging
 
 from pyramid.config import Configurator
@@ -9,30 +12,35 @@ from pyramid.settings import aslist
 from pyramid.renderers import JSON
 
 from synnefo.core.app import Core, build_core
+from synnefo.core.errors import ConfigurationError
 from synnefo.core.services.seed import seed
-from synnefo.core.settings import parse_settings
+from synnefo.core.settings import Settings, parse_settings
 
 log = logging.getLogger(__name__)
 
 
 def main(global_config, **settings):
     """Parse the ``[app:main]`` settings, build the core and return the WSGI app."""
+    parsed = app_settings(global_config, settings)
+    if parsed.dispatcher_in_process:
+        raise ConfigurationError("synnefo.dispatcher_in_process = true needs the development "
+                                 "app factory: use = egg:synnefo#development")
+    return make_app(seeded_core(parsed), settings=settings)
+
+
+def app_settings(global_config, settings: dict) -> Settings:
+    """The ``synnefo.*`` keys of ``[app:main]``, with PasteDeploy's ``here``."""
     raw = dict(settings)
     if global_config and "here" in global_config:
         raw.setdefault("here", global_config["here"])
-    core = build_core(parse_settings(raw))
+    return parse_settings(raw)
+
+
+def seeded_core(settings: Settings) -> Core:
+    """The core, with the database seeded as the settings ask."""
+    core = build_core(settings)
     seed(core)
-    app = make_app(core, settings=settings)
-    if core.settings.dispatcher_in_process:
-        app.registry.dispatcher = _start_dispatcher(core)
-    return app
-
-
-def _start_dispatcher(core: Core):
-    dispatcher = importlib.import_module("synnefo.daemons.dispatcher")
-    handle = dispatcher.start_in_process(core)
-    log.info("in-process dispatcher started")
-    return handle
+    return core
 
 
 def make_app(core: Core, settings: dict | None = None):

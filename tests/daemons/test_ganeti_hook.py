@@ -11,7 +11,7 @@ from ganeti_testlib import prefix  # noqa: F401 - fixtures
 from synnefo.core.domain.naming import InstanceNaming
 from synnefo.daemons import ganeti_hook
 from synnefo.daemons.ganeti_hook import BadHookEnvironment, Skip, decide, eui64
-from synnefo.daemons.spool import Spool, SpoolingPublisher
+from synnefo.messaging.spool import Spool, SpoolingPublisher
 
 NODE = "node1.example.test"
 SNF = InstanceNaming("snf-")

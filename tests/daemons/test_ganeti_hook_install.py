@@ -10,7 +10,7 @@ import pytest
 from ganeti_testlib import UNREACHABLE_URL, hook_env, script, unique_prefix, write_ini
 from synnefo.core.errors import ConfigurationError
 from synnefo.daemons.ganeti_hook_install import install, register, uninstall
-from synnefo.daemons.spool import Spool
+from synnefo.messaging.spool import Spool
 
 POST_DIRS = ["instance-add-post.d", "instance-start-post.d", "instance-reboot-post.d",
              "instance-modify-post.d", "instance-stop-post.d"]

@@ -12,7 +12,7 @@ import pytest
 import waitress.server
 
 from synnefo.testing import databases
-from synnefo.web import main
+from synnefo.devserver import main
 
 RABBIT_URL = os.environ.get("SYNNEFO_TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672//")
 

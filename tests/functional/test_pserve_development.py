@@ -35,7 +35,8 @@ def dev_server(tmp_path, request):
     port = free_port()
     text = open(os.path.join(ROOT, "development.ini"), encoding="utf-8").read()
     text = re.sub(r"listen = .*", f"listen = 127.0.0.1:{port}", text)
-    if not in_process:
+    if not in_process:  # the API-only app factory, as in production
+        text = re.sub(r"use = egg:synnefo#development", "use = egg:synnefo", text)
         text = re.sub(r"synnefo\.dispatcher_in_process = .*",
                       "synnefo.dispatcher_in_process = false", text)
     text = re.sub(r"synnefo\.public_url = .*", f"synnefo.public_url = http://127.0.0.1:{port}", text)

@@ -11,8 +11,8 @@ import logging
 import colander
 import sqlalchemy as sa
 
-from synnefo.core.contracts.handler import HandlerOutcome, HandlerResult, MessageHandler
 from synnefo.core.db.models import Server, ServerMetadata
+from synnefo.plugin import HandlerOutcome, HandlerResult, MessageHandler
 
 log = logging.getLogger(__name__)
 MESSAGE_TYPE = "example-ganeti-tags"

@@ -14,8 +14,7 @@ from pathlib import Path
 
 import colander
 
-from synnefo.core.hookspecs import hookimpl
-from synnefo.core.settings import parse_section
+from synnefo.plugin import hookimpl, parse_section
 
 SECTION = "jsonl_audit"
 

@@ -10,9 +10,7 @@ import re
 
 import colander
 
-from synnefo.core.errors import InvalidInput
-from synnefo.core.hookspecs import hookimpl
-from synnefo.core.settings import parse_section
+from synnefo.plugin import InvalidInput, hookimpl, parse_section
 
 SECTION = "name_policy"
 DEFAULT_PATTERN = r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?"

@@ -13,8 +13,7 @@ import logging
 
 import colander
 
-from synnefo.core.hookspecs import hookimpl
-from synnefo.core.settings import parse_section
+from synnefo.plugin import hookimpl, parse_section
 
 log = logging.getLogger(__name__)
 SECTION = "static_scheduler"

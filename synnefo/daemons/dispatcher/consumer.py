@@ -1,11 +1,15 @@
 """The thin kombu adapter: deliveries in, ``dispatch_batch`` outcomes out as acks and moves.
 
 Nothing is acked before its transaction committed. A lost connection drops the uncommitted
-batch (the broker redelivers it) and kombu's ``ConsumerMixin`` reconnects with back-off; a
-batch committed but not yet acked is redelivered too, and its handlers then find it stale.
+batch (the broker redelivers it) and kombu's ``ConsumerMixin`` reconnects; a batch committed but
+not yet acked is redelivered too, and its handlers then find it stale. Reconnecting tries the
+next URL of ``synnefo.amqp_url`` at once and pauses only after a whole round of URLs failed
+(0, 0.5, 1 ... ``reconnect_max`` seconds), so a dead node costs about a second, not kombu's
+default 2, 4, 6 ... 30 s; the logs name the URL actually tried or in use.
 """
 from __future__ import annotations
 
+import contextlib
 import functools
 import logging
 import time
@@ -34,9 +38,20 @@ class DispatcherConsumer(ConsumerMixin):
         self.consuming = False
         self._delivered = False
         self._producer: kombu.Producer | None = None
+        self._live: kombu.Connection | None = None   # the clone kombu actually connected
+
+    @contextlib.contextmanager
+    def establish_connection(self):
+        with self.create_connection() as conn:
+            self._live = conn
+            conn.ensure_connection(self.on_connection_error, self.connect_max_retries,
+                                   interval_start=0, interval_step=0.5,
+                                   interval_max=self.options.reconnect_max)
+            yield conn
 
     # -- kombu ConsumerMixin hooks --
     def get_consumers(self, Consumer, channel):
+        # On every (re)connection: a node that lost the definitions gets them back first.
         entities.declare_all(channel, self.topology)
         self._producer = kombu.Producer(channel)
         self.pending = []
@@ -57,12 +72,15 @@ class DispatcherConsumer(ConsumerMixin):
         self.consuming = False
 
     def on_connection_error(self, exc, interval):
+        # Called before kombu switches to the next URL: ``_live`` names the one that failed.
         self.consuming = False
-        log.error("broker %s unreachable (%s); retrying in %.0fs", self.connection.as_uri(),
-                  exc, interval)
+        log.error("broker %s unreachable (%s); retrying in %.1fs", self._uri(), exc, interval)
 
     def on_connection_revived(self):
-        log.info("connected to broker %s", self.connection.as_uri())
+        log.info("connected to broker %s", self._uri())
+
+    def _uri(self) -> str:
+        return (self._live or self.connection).as_uri()
 
     def on_iteration(self):
         if self.pending and not self._delivered:
@@ -73,6 +91,7 @@ class DispatcherConsumer(ConsumerMixin):
     def on_message(self, spec: QueueSpec, message: kombu.Message) -> None:
         self.pending.append((spec, message))
         self._delivered = True
+        # ``busy``: a commit in ``flush`` may drain more deliveries; they join the next batch.
         if len(self.pending) >= self.options.batch_size and not self.busy:
             self.flush()
 

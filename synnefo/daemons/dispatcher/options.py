@@ -19,6 +19,8 @@ class DispatcherOptions:
     retry_delay_max: float = 30.0
     idle_flush: float = 0.2       # seconds without a delivery before a partial batch is applied
     stop_timeout: float = 30.0    # how long the parent waits for workers on SIGTERM
+    connect_timeout: float = 2.0  # per broker URL: a node that does not answer costs this
+    reconnect_max: float = 2.0    # the longest pause after a whole round of URLs failed
 
 
 def _schema(defaults: DispatcherOptions) -> colander.SchemaNode:
@@ -32,7 +34,9 @@ def _schema(defaults: DispatcherOptions) -> colander.SchemaNode:
         node(colander.Int(), "batch_size", pos), node(colander.Int(), "max_retries", nonneg),
         node(colander.Float(), "retry_delay", nonneg), node(colander.Float(), "retry_delay_max", nonneg),
         node(colander.Float(), "idle_flush", colander.Range(min=0.01)),
-        node(colander.Float(), "stop_timeout", nonneg))
+        node(colander.Float(), "stop_timeout", nonneg),
+        node(colander.Float(), "connect_timeout", colander.Range(min=0.1)),
+        node(colander.Float(), "reconnect_max", nonneg))
 
 
 def parse_options(raw: dict[str, str], settings: Settings, **overrides) -> DispatcherOptions:

@@ -14,13 +14,16 @@ log = logging.getLogger(__name__)
 
 
 def make_consumer(core, options: DispatcherOptions) -> DispatcherConsumer:
-    return DispatcherConsumer(core, connect(core.settings), build_topology(core.settings), options)
+    connection = connect(core.settings, connect_timeout=options.connect_timeout)
+    return DispatcherConsumer(core, connection, build_topology(core.settings), options)
 
 
 def run_consumer(consumer: DispatcherConsumer) -> None:
     """Consume until ``consumer.stop()``; the batch in hand is finished first."""
     try:
         try:
+            # drain_events wakes every idle_flush seconds, so a partial batch is applied as
+            # soon as the traffic pauses instead of waiting for the batch to fill.
             consumer.run(safety_interval=consumer.options.idle_flush)
         except SystemExit:
             pass

@@ -20,7 +20,7 @@ from synnefo.daemons.eventd.config import SECTION, EventdConfig, parse_eventd_co
 from synnefo.daemons.eventd.daemon import Eventd
 from synnefo.daemons.eventd.master import MasterCheck, Ssconf, this_node
 from synnefo.daemons.eventd.state import EventdState
-from synnefo.daemons.spool import Spool, SpoolingPublisher
+from synnefo.messaging.spool import Spool, SpoolingPublisher
 
 log = logging.getLogger("synnefo.daemons.eventd")
 

@@ -11,7 +11,7 @@ from synnefo.daemons.eventd.master import MasterCheck
 from synnefo.daemons.eventd.processor import JobFileProcessor
 from synnefo.daemons.eventd.state import EventdState
 from synnefo.daemons.eventd.watcher import RESCAN, QueueWatcher, scan
-from synnefo.daemons.spool import SpoolingPublisher
+from synnefo.messaging.spool import SpoolingPublisher
 
 log = logging.getLogger(__name__)
 

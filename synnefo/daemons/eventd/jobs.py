@@ -63,19 +63,6 @@ def parse_job(data: bytes | str) -> dict:
     return job
 
 
-def job_status(op_statuses: list[str]) -> str:
-    """Ganeti's ``CalcStatus``: the job status derived from its op statuses."""
-    if op_statuses and all(s == "success" for s in op_statuses):
-        return "success"
-    status = "queued"
-    for op_status in op_statuses:
-        if op_status in ("error", "canceled", "canceling"):
-            return op_status
-        if op_status in ("waiting", "running"):
-            status = op_status
-    return status
-
-
 def op_events(job: dict) -> list[OpEvent]:
     """One event per opcode that targets exactly one instance, in opcode order."""
     events = []

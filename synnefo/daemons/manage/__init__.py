@@ -1,30 +1,26 @@
 """snf-manage: the operator's command line (seed users, flavors, images, backends; migrate; ...).
 
-Each command lives in its own module exposing ``register(subparsers)``; the module list below is
+Each command lives in its own module exposing ``register(subparsers)``; ``command_modules()`` is
 the whole command table. A command's function receives ``(args, ctx)`` where ``ctx`` lazily
 builds the core from the .ini, and returns the process exit code.
 """
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
 from synnefo.core.errors import SynnefoError
 from synnefo.daemons.manage.context import CommandContext
 
-COMMAND_MODULES = (
-    "synnefo.daemons.manage.db",
-    "synnefo.daemons.manage.users",
-    "synnefo.daemons.manage.flavors",
-    "synnefo.daemons.manage.images",
-    "synnefo.daemons.manage.backends",
-    "synnefo.daemons.manage.servers",
-    "synnefo.daemons.manage.plugins",
-    "synnefo.daemons.manage.queues",
-    "synnefo.daemons.manage.reconcile",
-    "synnefo.daemons.ganeti_hook_install",
-)
+
+def command_modules() -> tuple:
+    """The whole command table, in ``--help`` order (imported here, not at import time)."""
+    from synnefo.daemons import ganeti_hook_install
+    from synnefo.daemons.manage import (
+        backends, db, flavors, images, plugins, queues, reconcile, servers, users,
+    )
+    return (db, users, flavors, images, backends, servers, plugins, queues, reconcile,
+            ganeti_hook_install)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,8 +28,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-c", "--config", help="the .ini file (default: $SYNNEFO_CONFIG or "
                                                 "/etc/synnefo/synnefo.ini)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(subparsers)
+    for module in command_modules():
+        module.register(subparsers)
     return parser
 
 

@@ -9,15 +9,8 @@ def register(subparsers) -> None:
     parser.set_defaults(func=list_plugins)
 
 
-def enabled_names(settings) -> dict[str, tuple]:
-    return {"backend_drivers": settings.backend_drivers,
-            "console_proxies": (settings.console_proxy,),
-            "message_handlers": settings.message_handlers,
-            "hooks": settings.hooks}
-
-
 def list_plugins(args, ctx) -> int:
-    enabled = enabled_names(ctx.settings)
+    enabled = plugins.enabled_names(ctx.settings)
     rows = []
     for key, group in plugins.GROUPS.items():
         for info in plugins.installed(group):

@@ -1,7 +1,8 @@
 """A durable local spool for messages the broker could not take, and a publisher that uses it.
 
-The spool is one SQLite file shared by snf-ganeti-eventd and snf-ganeti-hook (several processes
-may append at once; SQLite serialises them). Messages leave it strictly in the order they
+Every publisher spools rather than drops: snf-ganeti-eventd and snf-ganeti-hook share one SQLite
+file on the Ganeti master, and the web and dispatcher processes (``KombuPublisher``) share one of
+their own (several processes may append at once; SQLite serialises them). Messages leave it strictly in the order they
 entered, and only after the broker confirmed them, so nothing is lost across a broker outage or
 a restart. A crash between the broker's confirm and the delete may send one message twice:
 delivery is at least once, and the consumers are idempotent (they order by ``event_time``).
@@ -15,6 +16,7 @@ import json
 import logging
 import os
 import sqlite3
+import threading
 import time
 from typing import Callable, Iterator
 
@@ -34,17 +36,34 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS messages (
 class Spool:
     """A FIFO of ``Message``s in a SQLite file; ids grow strictly, so order is insertion order."""
 
-    def __init__(self, path: str, *, busy_timeout: float = 5.0):
+    def __init__(self, path: str, *, busy_timeout: float = 5.0, lazy: bool = False):
+        """``lazy``: create the file only when the first message is spooled (a process that
+        never needs it leaves nothing behind); until then an absent file reads as empty."""
         self.path = os.path.abspath(path)
-        os.makedirs(os.path.dirname(self.path), mode=0o750, exist_ok=True)
-        self._db = sqlite3.connect(self.path, timeout=busy_timeout, isolation_level=None,
-                                   check_same_thread=False)  # one user at a time
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.execute(_SCHEMA)
+        self._busy_timeout = busy_timeout
+        self._db: sqlite3.Connection | None = None
+        if not lazy:
+            self._open()
+
+    def _open(self) -> sqlite3.Connection:
+        if self._db is None:
+            os.makedirs(os.path.dirname(self.path), mode=0o750, exist_ok=True)
+            db = sqlite3.connect(self.path, timeout=self._busy_timeout, isolation_level=None,
+                                 check_same_thread=False)  # callers serialise their use
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute("PRAGMA synchronous=FULL")
+            db.execute(_SCHEMA)
+            self._db = db
+        return self._db
+
+    def _reader(self) -> sqlite3.Connection | None:
+        """The open database, or None while a lazy spool has no file (nothing spooled yet)."""
+        if self._db is None and not os.path.exists(self.path):
+            return None
+        return self._open()
 
     def append(self, message: Message) -> int:
-        cursor = self._db.execute(
+        cursor = self._open().execute(
             "INSERT INTO messages (exchange, routing_key, body, headers, spooled_at)"
             " VALUES (?, ?, ?, ?, ?)",
             (message.exchange, message.routing_key, json.dumps(message.body),
@@ -53,20 +72,25 @@ class Spool:
 
     def peek(self, limit: int = 100) -> list[tuple[int, Message]]:
         """The oldest ``limit`` messages with their spool ids, oldest first."""
-        rows = self._db.execute(
+        db = self._reader()
+        if db is None:
+            return []
+        rows = db.execute(
             "SELECT id, exchange, routing_key, body, headers FROM messages ORDER BY id LIMIT ?",
             (limit,)).fetchall()
         return [(row[0], Message(routing_key=row[2], body=json.loads(row[3]), exchange=row[1],
                                  headers=json.loads(row[4]))) for row in rows]
 
     def remove(self, spool_id: int) -> None:
-        self._db.execute("DELETE FROM messages WHERE id = ?", (spool_id,))
+        self._open().execute("DELETE FROM messages WHERE id = ?", (spool_id,))
 
     def __len__(self) -> int:
-        return self._db.execute("SELECT count(*) FROM messages").fetchone()[0]
+        db = self._reader()
+        return 0 if db is None else db.execute("SELECT count(*) FROM messages").fetchone()[0]
 
     def is_empty(self) -> bool:
-        return self._db.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is None
+        db = self._reader()
+        return db is None or db.execute("SELECT 1 FROM messages LIMIT 1").fetchone() is None
 
     @contextlib.contextmanager
     def replay_lock(self) -> Iterator[bool]:
@@ -83,7 +107,9 @@ class Spool:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def close(self) -> None:
-        self._db.close()
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
 
 class SpoolingPublisher(Publisher):
@@ -92,39 +118,53 @@ class SpoolingPublisher(Publisher):
     While the spool holds anything, new messages are appended (never sent ahead of older ones)
     and a replay is attempted; after a failure nothing touches the broker for
     ``retry_interval`` seconds, so an outage costs one timeout per interval, not one per message.
+    Thread-safe: one lock serialises publishing, spooling and replaying in this process.
     """
 
     def __init__(self, inner: Publisher, spool: Spool, *, retry_interval: float = 5.0,
-                 clock: Callable[[], float] = time.monotonic):
+                 clock: Callable[[], float] = time.monotonic,
+                 is_transient: Callable[[BaseException], bool] = lambda exc: True):
+        """``is_transient(exc)`` tells broker trouble (spool) from a refusal of the message
+        itself, which is raised to the caller (by default every failure is spooled)."""
         self.inner = inner
         self.spool = spool
         self._retry_interval = retry_interval
         self._clock = clock
+        self._is_transient = is_transient
         self._next_try = 0.0
+        self._lock = threading.RLock()
 
     def publish(self, message: Message) -> None:
         """Publish now if possible, else spool; never raises for a broker problem."""
+        with self._lock:
+            self._publish(message)
+
+    def _publish(self, message: Message) -> None:
         if self.spool.is_empty() and self._may_try():
             try:
                 self.inner.publish(message)
                 return
             except Exception as exc:  # noqa: BLE001 - any broker failure means: spool it
+                if not self._is_transient(exc):
+                    raise
                 self._failed(exc)
         self._spool(message)
         self.flush()
 
     def publish_durably(self, message: Message, deadline: float | None = None) -> None:
         """Spool first, then replay until ``deadline`` (for callers that may be killed anytime)."""
-        self._spool(message)
-        self._next_try = 0.0
-        self.flush(deadline)
+        with self._lock:
+            self._spool(message)
+            self._next_try = 0.0
+            self.flush(deadline)
 
     def flush(self, deadline: float | None = None) -> int:
         """Replay in order until empty, a failure or ``deadline``; returns the count sent."""
-        if not self._may_try() or self.spool.is_empty():
-            return 0
-        with self.spool.replay_lock() as mine:
-            return self._replay(deadline) if mine else 0
+        with self._lock:
+            if not self._may_try() or self.spool.is_empty():
+                return 0
+            with self.spool.replay_lock() as mine:
+                return self._replay(deadline) if mine else 0
 
     def _replay(self, deadline: float | None) -> int:
         sent = 0
@@ -167,5 +207,6 @@ class SpoolingPublisher(Publisher):
         return len(self.spool)
 
     def close(self) -> None:
-        self.inner.close()
-        self.spool.close()
+        with self._lock:
+            self.inner.close()
+            self.spool.close()

@@ -11,7 +11,7 @@ from synnefo.core.settings import parse_settings
 from synnefo.daemons.eventd.cli import build_eventd
 from synnefo.daemons.eventd.config import EventdConfig
 from synnefo.daemons.eventd.watcher import archive_path
-from synnefo.daemons.spool import Spool
+from synnefo.messaging.spool import Spool
 from synnefo.testing.tcpproxy import TcpProxy
 
 NODE = "node1.example.test"

@@ -10,7 +10,7 @@ def _ssconf(tmp_path, master):
 
 def test_recorded_ssconf_names_the_master_and_the_cluster():
     import os
-    ssconf = Ssconf(os.path.join(os.path.dirname(__file__), "..", "fixtures", "ganeti-3.0",
+    ssconf = Ssconf(os.path.join(os.path.dirname(__file__), "..", "..", "fixtures", "ganeti-3.0",
                                  "ssconf"))
     assert ssconf.master_node() == "node1.example.test"
     assert ssconf.cluster_name() == "cluster.example.test"

@@ -8,7 +8,7 @@ from ganeti_testlib import prefix, tap  # noqa: F401 - fixtures
 from synnefo.core.contracts.bus import Publisher
 from synnefo.core import messages
 from synnefo.core.timeutil import utcnow
-from synnefo.daemons.spool import Spool, SpoolingPublisher
+from synnefo.messaging.spool import Spool, SpoolingPublisher
 
 
 def _message(prefix, n):
