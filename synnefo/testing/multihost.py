@@ -1,0 +1,501 @@
+"""A multi-host Synnefo deployment on one machine: every host is a network namespace on a
+bridge (192.0.2.0/24, a documentation prefix), each runs the project's own commands with its own
+``.ini`` built on ``production.ini`` through ``use = config:``. ``docs/deployment.md`` describes it.
+
+Hosts: ``db`` (a PostgreSQL cluster of its own), ``mq1..mq3`` (a RabbitMQ cluster joined with
+``rabbitmqctl join_cluster``), ``web1``/``web2`` (``pserve`` + ``snf-vncauthproxy``), ``lb``
+(HAProxy with health checks), ``logic1``/``logic2`` (``snf-dispatcher``) and ``ganeti`` (the lab
+of ``scripts/ganeti-lab.sh``, its network namespace joined to the bridge, running the eventd and
+the hook). The machine's own PostgreSQL and RabbitMQ are not touched; the bridge lives in a
+``switch`` namespace of its own, so the host's network is not touched either.
+
+Nothing runs at import time; ``Hosts.build()`` does everything and ``Hosts.close()`` undoes it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from synnefo.testing.ganeti_lab import REPO, Lab
+
+SUBNET = "192.0.2"
+ADDRESSES = {"lb": 5, "db": 10, "mq1": 11, "mq2": 12, "mq3": 13, "web1": 21, "web2": 22,
+             "logic1": 31, "logic2": 32, "ganeti": 50}
+API_PORT = 8080
+BIN = Path(sys.executable).parent
+RABBIT = Path("/usr/lib/rabbitmq/bin")
+# Each command runs in its host's network namespace, with its own hostname (UTS namespace) and
+# the deployment's hosts file bind-mounted over /etc/hosts (in a private mount namespace).
+ENTER = 'hostname "$0" && mount --bind "$1" /etc/hosts && shift && exec "$@"'
+
+
+class HostsUnavailable(Exception):
+    """The hosts cannot be built here; the message says why (a skip, or a CI failure)."""
+
+
+def ip(host: str) -> str:
+    return f"{SUBNET}.{ADDRESSES[host]}"
+
+
+def preconditions() -> str | None:
+    """Why this machine cannot build the hosts (``None`` when it may)."""
+    if os.geteuid() != 0:
+        return "the multi-host test needs root (network namespaces)"
+    for tool in ("ip", "unshare", "haproxy", "socat", "runuser"):
+        if shutil.which(tool) is None and not Path(f"/usr/sbin/{tool}").exists():
+            return f"the multi-host test needs {tool} (scripts/install-test-deps.sh installs it)"
+    if not (RABBIT / "rabbitmq-server").exists():
+        return "the multi-host test needs Debian's rabbitmq-server package"
+    if _pg_bin() is None:
+        return "the multi-host test needs PostgreSQL's initdb/pg_ctl"
+    return None
+
+
+def _pg_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))
+    return found[-1].parent if found else None
+
+
+@dataclass
+class Hosts:
+    """The namespaces and processes of one deployment under ``directory``."""
+
+    directory: Path
+    tag: str
+    lab: Lab
+    procs: dict[str, list[subprocess.Popen]] = field(default_factory=dict)
+
+    # -- namespaces ------------------------------------------------------------------------
+
+    def ns(self, host: str) -> str:
+        return f"mh{self.tag}-{host}"
+
+    def command(self, host: str, *argv: str) -> list[str]:
+        """``argv`` as run on ``host`` (the pid of the Popen is that of ``argv`` itself)."""
+        if host == "ganeti":
+            return self.lab.command(*argv)
+        return ["ip", "netns", "exec", self.ns(host), "unshare", "--uts", "--", "sh", "-c",
+                ENTER, host, str(self.directory / "hosts"), *argv]
+
+    def run(self, host: str, *argv: str, timeout: float = 120, check: bool = True,
+            env: dict | None = None) -> str:
+        result = subprocess.run(self.command(host, *argv), capture_output=True, text=True,
+                                timeout=timeout, env=env)
+        if check and result.returncode != 0:
+            raise HostsUnavailable(f"on {host}: {' '.join(argv)} exited {result.returncode}: "
+                                   f"{(result.stderr or result.stdout).strip()[-1500:]}")
+        return result.stdout
+
+    def start(self, host: str, name: str, *argv: str, env: dict | None = None) -> subprocess.Popen:
+        """Start a long-running ``argv`` on ``host``; output goes to ``<host>/<name>.log``."""
+        log = open(self.dir(host) / f"{name}.log", "ab")
+        proc = subprocess.Popen(self.command(host, *argv), stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, env=env, start_new_session=True)
+        log.close()
+        self.procs.setdefault(host, []).append(proc)
+        return proc
+
+    def dir(self, host: str) -> Path:
+        path = self.directory / host
+        path.mkdir(exist_ok=True)
+        return path
+
+    def build_network(self) -> None:
+        hosts = [f"127.0.0.1 localhost"] + [f"{ip(h)} {h}" for h in ADDRESSES]
+        (self.directory / "hosts").write_text("\n".join(hosts) + "\n")
+        switch = self.ns("switch")
+        _sh("ip", "netns", "add", switch)
+        _sh("ip", "-n", switch, "link", "add", "br0", "type", "bridge")
+        _sh("ip", "-n", switch, "link", "set", "br0", "up")
+        for host in ADDRESSES:
+            if host == "ganeti":
+                target, dev = str(self.lab.holder_pid()), "mh0"
+            else:
+                _sh("ip", "netns", "add", self.ns(host))
+                target, dev = self.ns(host), "eth0"
+            port = f"p-{host}"
+            _sh("ip", "-n", switch, "link", "add", port, "type", "veth", "peer", "name", dev,
+                "netns", target)
+            _sh("ip", "-n", switch, "link", "set", port, "master", "br0", "up")
+            where = ["-n", self.ns(host)] if host != "ganeti" else None
+            inside = (["ip", *where] if where else self.lab.command("ip"))
+            _sh(*inside, "addr", "add", f"{ip(host)}/24", "dev", dev)
+            _sh(*inside, "link", "set", dev, "up")
+            if where:
+                _sh(*inside, "link", "set", "lo", "up")
+
+    def pids(self, host: str) -> list[int]:
+        """Every process in ``host``'s network namespace."""
+        if host == "ganeti":
+            raise ValueError("the lab's processes belong to scripts/ganeti-lab.sh")
+        out = subprocess.run(["ip", "netns", "pids", self.ns(host)], capture_output=True,
+                             text=True).stdout
+        return [int(p) for p in out.split()]
+
+    def kill_host(self, host: str) -> None:
+        """SIGKILL everything on ``host`` (the machine dies)."""
+        for pid in self.pids(host):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        _wait(lambda: not self.pids(host), 20, f"{host}'s processes to die")
+        for proc in self.procs.pop(host, []):
+            proc.wait(10)
+
+    def close(self) -> None:
+        """Stop every process of every host, remove the namespaces (the lab stays)."""
+        for proc in self.procs.get("ganeti", []):
+            if proc.poll() is None:
+                proc.kill()
+        for host in ADDRESSES:
+            if host != "ganeti" and _netns_exists(self.ns(host)):
+                self.kill_host(host)
+                subprocess.run(["ip", "netns", "del", self.ns(host)], check=False)
+        if _netns_exists(self.ns("switch")):
+            subprocess.run(["ip", "netns", "del", self.ns("switch")], check=False)
+        if self.lab is not None:
+            subprocess.run(self.lab.command("ip", "link", "del", "mh0"), check=False,
+                           capture_output=True)
+
+    # -- db --------------------------------------------------------------------------------
+
+    def start_postgres(self) -> None:
+        data = self.dir("db") / "pgdata"
+        sock = self.dir("db") / "run"
+        if not data.exists():
+            sock.mkdir()
+            shutil.chown(self.dir("db"), "postgres")
+            shutil.chown(sock, "postgres")
+            self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "initdb"),
+                     "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
+            with open(data / "pg_hba.conf", "a") as fh:
+                fh.write(f"host all all {SUBNET}.0/24 trust\n")
+        self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl"), "-D",
+                 str(data), "-l", str(self.dir("db") / "postgres.log"), "-w", "-t", "60", "-o",
+                 f"-c listen_addresses={ip('db')} -c unix_socket_directories={sock} "
+                 f"-c max_connections=200 -c fsync=off", "start")
+
+    def restart_postgres(self) -> None:
+        self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl"), "-D",
+                 str(self.dir("db") / "pgdata"), "-w", "-m", "fast", "restart")
+
+    def create_database(self) -> None:
+        self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "psql"), "-h", str(self.dir("db") / "run"), "-c", "CREATE DATABASE synnefo")
+
+    @property
+    def db_url(self) -> str:
+        return f"postgresql+psycopg://postgres@{ip('db')}:5432/synnefo"
+
+    # -- mq --------------------------------------------------------------------------------
+
+    def rabbit_env(self, host: str) -> dict:
+        base = self.dir(host)
+        return {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(base), "LANG": "C.UTF-8",
+                "RABBITMQ_NODENAME": f"rabbit@{host}",
+                "RABBITMQ_CONF_ENV_FILE": str(base / "rabbitmq-env.conf"),
+                "RABBITMQ_CONFIG_FILE": str(base / "rabbitmq.conf"),
+                "RABBITMQ_ENABLED_PLUGINS_FILE": str(base / "enabled_plugins"),
+                "RABBITMQ_MNESIA_BASE": str(base / "mnesia"),
+                "RABBITMQ_LOG_BASE": str(base / "log"),
+                "RABBITMQ_PID_FILE": str(base / "rabbit.pid")}
+
+    def start_rabbit(self, host: str) -> None:
+        base = self.dir(host)
+        if not (base / "rabbitmq.conf").exists():
+            cookie = self.directory / "erlang.cookie"
+            if not cookie.exists():
+                cookie.write_text(os.urandom(16).hex().upper())
+            shutil.copy(cookie, base / ".erlang.cookie")
+            os.chmod(base / ".erlang.cookie", 0o400)
+            (base / "rabbitmq-env.conf").write_text("")
+            (base / "enabled_plugins").write_text("[].\n")
+            (base / "rabbitmq.conf").write_text(
+                f"listeners.tcp.default = {ip(host)}:5672\nloopback_users = none\n"
+                "log.console = true\nlog.console.level = info\nlog.file = false\n"
+                "cluster_partition_handling = pause_minority\n")
+        self.start(host, "rabbitmq", str(RABBIT / "rabbitmq-server"), env=self.rabbit_env(host))
+
+    def rabbitmqctl(self, host: str, *args: str, timeout: float = 120) -> str:
+        return self.run(host, str(RABBIT / "rabbitmqctl"), "-n", f"rabbit@{host}", *args,
+                        env=self.rabbit_env(host), timeout=timeout)
+
+    def wait_rabbit(self, host: str, timeout: float = 150) -> None:
+        """Until the node runs (``await_startup`` fails at once while the VM is still booting)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                self.rabbitmqctl(host, "await_startup", "--timeout", "60", timeout=90)
+                return
+            except HostsUnavailable:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(1)
+
+    def build_rabbit_cluster(self) -> None:
+        for host in ("mq1", "mq2", "mq3"):
+            self.start_rabbit(host)
+        for host in ("mq1", "mq2", "mq3"):
+            self.wait_rabbit(host)
+        for host in ("mq2", "mq3"):
+            self.rabbitmqctl(host, "stop_app")
+            self.rabbitmqctl(host, "join_cluster", "rabbit@mq1")
+            self.rabbitmqctl(host, "start_app")
+        status = json.loads(self.rabbitmqctl("mq1", "cluster_status", "--formatter", "json"))
+        running = sorted(status.get("running_nodes", []))
+        if running != ["rabbit@mq1", "rabbit@mq2", "rabbit@mq3"]:
+            raise HostsUnavailable(f"the RabbitMQ cluster runs {running}")
+
+    def beam_pid(self, host: str) -> int | None:
+        for pid in self.pids(host):
+            try:
+                if b"beam.smp" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                    return pid
+            except OSError:
+                continue
+        return None
+
+    def kill_rabbit(self, host: str) -> None:
+        """SIGKILL the node's Erlang VM (epmd stays, as it would on a host whose broker died)."""
+        pid = self.beam_pid(host)
+        if pid:
+            os.kill(pid, signal.SIGKILL)
+        _wait(lambda: self.beam_pid(host) is None, 20, f"{host}'s broker to die")
+
+    def queues(self) -> list[dict]:
+        """``name``, ``leader``, ``members``, ``messages`` of every queue (asked of a live node)."""
+        for host in ("mq1", "mq2", "mq3"):
+            if self.beam_pid(host):
+                try:
+                    return json.loads(self.rabbitmqctl(
+                        host, "list_queues", "name", "type", "leader", "members", "messages",
+                        "--formatter", "json", timeout=60))
+                except HostsUnavailable:
+                    continue
+        raise HostsUnavailable("no RabbitMQ node answers")
+
+    @property
+    def amqp_url(self) -> str:
+        return ";".join(f"amqp://guest:guest@{ip(h)}:5672//" for h in ("mq1", "mq2", "mq3"))
+
+    # -- web, lb, logic, ganeti --------------------------------------------------------------
+
+    def start_web(self, host: str, ini: Path) -> None:
+        rapi_port = self.lab.rapi_url.rsplit(":", 1)[1]
+        # RAPI listens on the lab's loopback; its unix-socket forward is re-exposed on this
+        # host's loopback, so the certificate (SAN IP:127.0.0.1) verifies unchanged.
+        self.start(host, "rapi-forward", "socat",
+                   f"TCP-LISTEN:{rapi_port},bind=127.0.0.1,reuseaddr,fork",
+                   f"UNIX-CONNECT:{self.lab.dir / 'run' / 'rapi.sock'}")
+        self.start(host, "vncauthproxy", str(BIN / "snf-vncauthproxy"), str(ini))
+        self.start(host, "pserve", str(BIN / "pserve"), str(ini))
+
+    def start_lb(self) -> Path:
+        sock = self.dir("lb") / "lb.sock"
+        cfg = self.dir("lb") / "haproxy.cfg"
+        servers = "\n".join(
+            f"    server {h} {ip(h)}:{API_PORT} check inter 300 fall 2 rise 2" for h in ("web1", "web2"))
+        cfg.write_text(f"""global
+    log stderr format short local0 info
+defaults
+    mode http
+    log global
+    option httplog
+    timeout connect 2s
+    timeout client 120s
+    timeout server 120s
+    retries 3
+    option redispatch 1
+    retry-on conn-failure empty-response
+frontend api
+    bind {ip('lb')}:{API_PORT}
+    bind unix@{sock} mode 666
+    default_backend web
+backend web
+    balance roundrobin
+    option httpchk GET /
+    http-check expect rstatus ^(200|300)$
+{servers}
+""")
+        self.start("lb", "haproxy", "haproxy", "-db", "-f", str(cfg))
+        _wait(sock.exists, 20, "haproxy's socket")
+        return sock
+
+    def start_dispatcher(self, host: str, ini: Path) -> None:
+        self.start(host, "dispatcher", str(BIN / "snf-dispatcher"), str(ini))
+
+    def start_eventd(self, ini: Path) -> subprocess.Popen:
+        return self.start("ganeti", "eventd", str(BIN / "snf-ganeti-eventd"), str(ini))
+
+
+def _sh(*argv: str) -> None:
+    result = subprocess.run(argv, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise HostsUnavailable(f"{' '.join(argv)}: {result.stderr.strip()}")
+
+
+def _netns_exists(name: str) -> bool:
+    return Path(f"/run/netns/{name}").exists()
+
+
+def _wait(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise HostsUnavailable(f"timed out waiting for {what}")
+
+
+def host_ini(base: Path, path: Path, settings: dict[str, str], sections: dict[str, dict],
+             listen: str) -> Path:
+    """An .ini holding only this host's changes on top of ``production.ini``."""
+    lines = ["[app:main]", f"use = config:{base}#main"]
+    lines += [f"synnefo.{k} = {v}" for k, v in settings.items()]
+    for name, values in sections.items():
+        lines += ["", f"[{name}]"] + [f"{k} = {v}" for k, v in values.items()]
+    lines += ["", "[server:main]", "use = egg:waitress#main", f"listen = {listen}",
+              "threads = 8", "",
+              "[loggers]", "keys = root", "", "[handlers]", "keys = console", "",
+              "[formatters]", "keys = generic", "", "[logger_root]", "level = INFO",
+              "handlers = console", "", "[handler_console]", "class = StreamHandler",
+              "args = (sys.stderr,)", "level = NOTSET", "formatter = generic", "",
+              "[formatter_generic]", "format = %(asctime)s %(levelname)s [%(name)s] %(message)s",
+              ""]
+    path.write_text("\n".join(lines))
+    return path
+
+
+PRODUCTION_INI = REPO / "production.ini"
+HOOK_NAME = "50-snf-multihost-hook"
+SYNNEFO_HOSTS = ("web1", "web2", "logic1", "logic2", "ganeti")
+
+
+class Deployment:
+    """Every role on its host, started with its systemd unit's command line
+    (``pserve FILE``, ``snf-vncauthproxy FILE``, ``snf-dispatcher FILE``,
+    ``snf-ganeti-eventd FILE``). ``url`` is the load balancer, forwarded to this machine's
+    loopback: the only address clients use."""
+
+    def __init__(self, directory: Path, tag: str, lab: Lab, prefix: str):
+        self.hosts = Hosts(directory, tag, lab)
+        self.lab, self.prefix, self.dir = lab, prefix, directory
+        self.url = ""
+        self.ini: dict[str, Path] = {}
+        self.client_forward: subprocess.Popen | None = None
+
+    def build(self) -> None:
+        hosts = self.hosts
+        hosts.build_network()
+        hosts.start_postgres()
+        hosts.create_database()
+        hosts.build_rabbit_cluster()
+        sock = hosts.start_lb()
+        self.url = self._forward_lb(sock)
+        for host in SYNNEFO_HOSTS:
+            self.ini[host] = self._write_ini(host)
+        hosts.run("web1", str(BIN / "snf-manage"), "-c", str(self.ini["web1"]), "db", "upgrade")
+        for host in ("web1", "web2"):  # one after the other: the first seeds the database
+            self.start_web(host)
+        for host in ("logic1", "logic2"):
+            self.start_dispatcher(host)
+        self.install_hook()
+        self.start_eventd()
+
+    def _forward_lb(self, sock: Path) -> str:
+        port = _free_port()
+        self.client_forward = subprocess.Popen(
+            ["socat", f"TCP-LISTEN:{port},bind=127.0.0.1,reuseaddr,fork", f"UNIX-CONNECT:{sock}"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        return f"http://127.0.0.1:{port}"
+
+    def settings(self) -> dict[str, str]:
+        env = self.lab.env
+        return {
+            "db_url": self.hosts.db_url, "amqp_url": self.hosts.amqp_url,
+            "queue_type": "quorum", "instance_prefix": self.prefix, "public_url": self.url,
+            "seed_demo": "true", "demo_user": "demo", "demo_password": "demo-secret",
+            "public_network": env["GANETI_LAB_NETWORK"], "backend.name": "lab",
+            "backend.rapi_url": env["GANETI_LAB_RAPI_URL"],
+            "backend.username": env["GANETI_LAB_RAPI_USER"],
+            "backend.password": env["GANETI_LAB_RAPI_PASSWORD"],
+            "ganeti.ca_file": env["GANETI_LAB_CA_FILE"], "ganeti.disk_template": "file",
+            "ganeti.os_provider": env["GANETI_LAB_OS_IMAGE"], "ganeti.read_timeout": "60",
+            "default_max_servers": "40", "default_max_cores": "80",
+        }
+
+    def _write_ini(self, host: str) -> Path:
+        base = self.hosts.dir(host)
+        settings = self.settings()
+        settings["vncauthproxy.control_socket"] = f"{base}/vncauthproxy.sock"
+        settings["vncauthproxy.public_host"] = ip(host)
+        env = self.lab.env
+        sections = {
+            "synnefo:dispatcher": {"workers": "1"},
+            "synnefo:vncauthproxy": {"control_socket": f"{base}/vncauthproxy.sock"},
+            "synnefo:eventd": {
+                "queue_dir": env["GANETI_LAB_QUEUE_DIR"], "ssconf_dir": "/var/lib/ganeti",
+                "node_name": env["GANETI_LAB_NODE"], "state": f"{base}/eventd-state.sqlite",
+                "spool": f"{base}/eventd-spool.sqlite", "pid_file": f"{base}/eventd.pid",
+                "master_check_interval": "1", "retry_interval": "0.5", "connect_timeout": "2",
+                "hook_connect_timeout": "1"},
+        }
+        listen = f"{ip(host)}:{API_PORT}" if host != "ganeti" else "127.0.0.1:0"
+        return host_ini(PRODUCTION_INI, base / f"{host}.ini", settings, sections, listen)
+
+    # -- roles ---------------------------------------------------------------------------------
+
+    def start_web(self, host: str) -> None:
+        self.hosts.start_web(host, self.ini[host])
+        _wait(lambda: self.web_answers(host), 90, f"the API on {host}")
+
+    def web_answers(self, host: str) -> bool:
+        out = self.hosts.run(host, "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}",
+                             "--max-time", "2", f"http://{ip(host)}:{API_PORT}/", check=False)
+        return out.strip() in ("200", "300")
+
+    def start_dispatcher(self, host: str) -> None:
+        self.hosts.start_dispatcher(host, self.ini[host])
+        _wait(lambda: "consuming from" in self.log(host, "dispatcher"), 90,
+              f"the dispatcher on {host}")
+
+    def start_eventd(self) -> None:
+        before = self.log("ganeti", "eventd").count(": publishing")
+        self.hosts.start_eventd(self.ini["ganeti"])
+        _wait(lambda: self.log("ganeti", "eventd").count(": publishing") > before, 60,
+              "the eventd")
+
+    def install_hook(self) -> None:
+        out = self.hosts.run("ganeti", str(BIN / "snf-manage"), "-c", str(self.ini["ganeti"]),
+                             "ganeti-hooks", "install", "--hooks-dir",
+                             self.lab.env["GANETI_LAB_HOOKS_DIR"], "--name", HOOK_NAME, "--force")
+        if "installed" not in out:
+            raise HostsUnavailable(f"hook install: {out}")
+
+    def log(self, host: str, name: str) -> str:
+        path = self.hosts.dir(host) / f"{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def close(self) -> None:
+        if self.client_forward and self.client_forward.poll() is None:
+            self.client_forward.kill()
+        if "ganeti" in self.ini:
+            self.hosts.run("ganeti", str(BIN / "snf-manage"), "-c", str(self.ini["ganeti"]),
+                           "ganeti-hooks", "uninstall", "--hooks-dir",
+                           self.lab.env["GANETI_LAB_HOOKS_DIR"], "--name", HOOK_NAME,
+                           check=False)
+        self.hosts.close()
+
+
+def _free_port() -> int:
+    import socket
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
