@@ -184,8 +184,10 @@ class Hosts:
                  f"-c max_connections=200 -c fsync=off", "start")
 
     def restart_postgres(self) -> None:
+        # -l: without it the new postmaster inherits (and holds open) our stdout pipe.
         self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl"), "-D",
-                 str(self.dir("db") / "pgdata"), "-w", "-m", "fast", "restart")
+                 str(self.dir("db") / "pgdata"), "-l", str(self.dir("db") / "postgres.log"),
+                 "-w", "-m", "fast", "restart")
 
     def create_database(self) -> None:
         self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "psql"), "-h", str(self.dir("db") / "run"), "-c", "CREATE DATABASE synnefo")
@@ -355,8 +357,11 @@ def _wait(predicate, timeout: float, what: str) -> None:
 
 
 def host_ini(base: Path, path: Path, settings: dict[str, str], sections: dict[str, dict],
-             listen: str) -> Path:
-    """An .ini holding only this host's changes on top of ``production.ini``."""
+             listen: str, log_file: Path | None = None) -> Path:
+    """An .ini holding only this host's changes on top of ``production.ini``; logs to stderr,
+    or appended to ``log_file`` (several processes share it, e.g. the eventd and the hook)."""
+    handler = (f"class = FileHandler\nargs = ({str(log_file)!r}, 'a')" if log_file
+               else "class = StreamHandler\nargs = (sys.stderr,)")
     lines = ["[app:main]", f"use = config:{base}#main"]
     lines += [f"synnefo.{k} = {v}" for k, v in settings.items()]
     for name, values in sections.items():
@@ -365,8 +370,7 @@ def host_ini(base: Path, path: Path, settings: dict[str, str], sections: dict[st
               "threads = 8", "",
               "[loggers]", "keys = root", "", "[handlers]", "keys = console", "",
               "[formatters]", "keys = generic", "", "[logger_root]", "level = INFO",
-              "handlers = console", "", "[handler_console]", "class = StreamHandler",
-              "args = (sys.stderr,)", "level = NOTSET", "formatter = generic", "",
+              "handlers = console", "", "[handler_console]", handler, "level = NOTSET", "formatter = generic", "",
               "[formatter_generic]", "format = %(asctime)s %(levelname)s [%(name)s] %(message)s",
               ""]
     path.write_text("\n".join(lines))
@@ -448,7 +452,9 @@ class Deployment:
                 "hook_connect_timeout": "1"},
         }
         listen = f"{ip(host)}:{API_PORT}" if host != "ganeti" else "127.0.0.1:0"
-        return host_ini(PRODUCTION_INI, base / f"{host}.ini", settings, sections, listen)
+        log_file = base / "synnefo.log" if host == "ganeti" else None
+        return host_ini(PRODUCTION_INI, base / f"{host}.ini", settings, sections, listen,
+                        log_file)
 
     # -- roles ---------------------------------------------------------------------------------
 
@@ -467,9 +473,9 @@ class Deployment:
               f"the dispatcher on {host}")
 
     def start_eventd(self) -> None:
-        before = self.log("ganeti", "eventd").count(": publishing")
+        before = self.log("ganeti", "synnefo").count(": publishing")
         self.hosts.start_eventd(self.ini["ganeti"])
-        _wait(lambda: self.log("ganeti", "eventd").count(": publishing") > before, 60,
+        _wait(lambda: self.log("ganeti", "synnefo").count(": publishing") > before, 60,
               "the eventd")
 
     def install_hook(self) -> None:

@@ -1,0 +1,61 @@
+"""The multi-host deployment (``synnefo.testing.multihost``) for the whole module.
+
+Outside CI, a machine that cannot build the hosts skips with the reason; in CI (``CI=true``)
+that is a failure. Its files (each host's ``.ini`` and logs) are in ``var/multihost/<tag>/``
+(the last three runs are kept).
+"""
+from __future__ import annotations
+
+import secrets
+import shutil
+
+import pytest
+
+from synnefo.testing import databases
+from synnefo.testing.ganeti_lab import REPO, LabUnavailable, bring_up
+from synnefo.testing.multihost import Deployment, HostsUnavailable, preconditions
+
+import mhfigures as figures
+
+
+def _unavailable(reason: str):
+    if databases.in_ci():
+        pytest.fail(f"CI needs the multi-host deployment: {reason}")
+    pytest.skip(f"the multi-host deployment cannot run here: {reason}")
+
+
+def _run_dir(tag: str, keep: int = 3):
+    runs = REPO / "var" / "multihost"
+    runs.mkdir(parents=True, exist_ok=True)
+    for old in sorted((p for p in runs.iterdir() if p.is_dir()),
+                      key=lambda p: p.stat().st_mtime)[:-keep or None]:
+        shutil.rmtree(old, ignore_errors=True)
+    path = runs / tag
+    path.mkdir()
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="module")
+def deployment():
+    reason = preconditions()
+    if reason:
+        _unavailable(reason)
+    try:
+        lab = bring_up()
+    except LabUnavailable as exc:
+        _unavailable(str(exc))
+    tag = secrets.token_hex(2)
+    deployment = Deployment(_run_dir(f"run-{tag}"), tag, lab, f"mh{secrets.token_hex(3)}-")
+    try:
+        with figures.timed("build the hosts"):
+            deployment.build()
+    except HostsUnavailable as exc:
+        deployment.close()
+        _unavailable(str(exc))
+    yield deployment
+    deployment.close()
+
+
+def pytest_terminal_summary(terminalreporter):
+    figures.report(terminalreporter)
