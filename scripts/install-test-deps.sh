@@ -4,6 +4,8 @@
 # - ganeti, socat, curl, openssl, iproute2: the real Ganeti lab of tests/ganeti_lab
 #   (scripts/ganeti-lab.sh; docs/ganeti-lab.md).
 # - systemd: systemd-analyze, which verifies the units in deploy/systemd/.
+# - haproxy: the load balancer of the multi-host deployment test (tests/multihost), which
+#   also needs the ganeti lab's packages and PostgreSQL's and RabbitMQ's binaries.
 # Runs apt-get only for what is missing; needs root (or sudo) the first time.
 set -eu
 
@@ -19,6 +21,7 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v systemd-analyze >/dev/null 2>&1 || missing="$missing systemd"
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing="$missing haproxy"
 
 if [ -z "$missing" ]; then
     exit 0

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import signal
 import subprocess
@@ -296,8 +297,8 @@ class Hosts:
         self.start(host, "rapi-forward", "socat",
                    f"TCP-LISTEN:{rapi_port},bind=127.0.0.1,reuseaddr,fork",
                    f"UNIX-CONNECT:{self.lab.dir / 'run' / 'rapi.sock'}")
-        self.start(host, "vncauthproxy", str(BIN / "snf-vncauthproxy"), str(ini))
-        self.start(host, "pserve", str(BIN / "pserve"), str(ini))
+        self.start(host, "vncauthproxy", *unit_command("snf-vncauthproxy.service", ini))
+        self.start(host, "pserve", *unit_command("snf-web.service", ini))
 
     def start_lb(self) -> Path:
         sock = self.dir("lb") / "lb.sock"
@@ -331,10 +332,22 @@ backend web
         return sock
 
     def start_dispatcher(self, host: str, ini: Path) -> None:
-        self.start(host, "dispatcher", str(BIN / "snf-dispatcher"), str(ini))
+        self.start(host, "dispatcher", *unit_command("snf-dispatcher.service", ini))
 
     def start_eventd(self, ini: Path) -> subprocess.Popen:
-        return self.start("ganeti", "eventd", str(BIN / "snf-ganeti-eventd"), str(ini))
+        return self.start("ganeti", "eventd", *unit_command("snf-ganeti-eventd.service", ini))
+
+
+def unit_command(unit: str, ini: Path) -> list[str]:
+    """The ``ExecStart`` of ``deploy/systemd/<unit>``, with this virtualenv's scripts for
+    ``/opt/synnefo/bin`` and ``ini`` for ``/etc/synnefo/synnefo.ini``: each role starts exactly
+    as its unit starts it."""
+    text = (REPO / "deploy" / "systemd" / unit).read_text()
+    line = next(l for l in text.splitlines() if l.startswith("ExecStart="))
+    argv = shlex.split(line.split("=", 1)[1])
+    mapped = {"/etc/synnefo/synnefo.ini": str(ini)}
+    return [mapped.get(arg, str(BIN / Path(arg).name) if arg.startswith("/opt/synnefo/bin/")
+                       else arg) for arg in argv]
 
 
 def _sh(*argv: str) -> None:

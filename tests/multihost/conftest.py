@@ -2,17 +2,19 @@
 
 Outside CI, a machine that cannot build the hosts skips with the reason; in CI (``CI=true``)
 that is a failure. Its files (each host's ``.ini`` and logs) are in ``var/multihost/<tag>/``
-(the last three runs are kept).
+(the last three runs are kept). The Ganeti lab is reused when it is up, else brought up and
+taken down afterwards (``GANETI_LAB_KEEP=1`` keeps it), as in tests/ganeti_lab.
 """
 from __future__ import annotations
 
+import os
 import secrets
 import shutil
 
 import pytest
 
 from synnefo.testing import databases
-from synnefo.testing.ganeti_lab import REPO, LabUnavailable, bring_up
+from synnefo.testing.ganeti_lab import REPO, LabUnavailable, bring_up, is_up
 from synnefo.testing.multihost import Deployment, HostsUnavailable, preconditions
 
 import mhfigures as figures
@@ -41,6 +43,7 @@ def deployment():
     reason = preconditions()
     if reason:
         _unavailable(reason)
+    lab_was_up = is_up()
     try:
         lab = bring_up()
     except LabUnavailable as exc:
@@ -55,6 +58,8 @@ def deployment():
         _unavailable(str(exc))
     yield deployment
     deployment.close()
+    if not lab_was_up and os.environ.get("GANETI_LAB_KEEP", "") not in ("1", "true", "yes"):
+        lab.script("down", timeout=120)
 
 
 def pytest_terminal_summary(terminalreporter):

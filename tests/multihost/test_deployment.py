@@ -179,7 +179,7 @@ def test_lifecycle_through_host_failures(deployment):
         life.act(server_id, "delete")
     life.settle()
     _assert_matches_ganeti(deployment, life)
-    _assert_counts(deployment)
+    _assert_counts(deployment, "after the lifecycle")
 
 
 def test_queue_leader_killed_while_ganeti_side_publishes(deployment):
@@ -201,13 +201,14 @@ def test_queue_leader_killed_while_ganeti_side_publishes(deployment):
     figures.record("leader kill: eventd op-status messages", published["op"])
     figures.record("leader kill: hook net-status messages (spooled)",
                    f"{published['net']} ({published['spooled']})")
-    assert published["op"] >= 3 * 4, published  # queued, waiting, running, success per stop
-    assert published["net"] >= 3, published
+    # At least each stop's success (the eventd may see a job's early states only in its
+    # final file), and one net-status per stop from the hook.
+    assert published["op"] >= 3 and published["net"] >= 3, published
     for server_id in servers:
         life.act(server_id, "delete")
     life.settle()
     _assert_matches_ganeti(deployment, life)
-    _assert_counts(deployment)
+    _assert_counts(deployment, "after both tests")
 
 
 # -- checks --------------------------------------------------------------------------------
@@ -266,7 +267,7 @@ def _eventd_per_instance(deployment) -> Counter:
                               deployment.log("ganeti", "synnefo")))
 
 
-def _assert_counts(deployment) -> None:
+def _assert_counts(deployment, when: str) -> None:
     """Every published notification handled; none applied more often than published."""
     deadline = time.monotonic() + 60
     while True:
@@ -277,17 +278,22 @@ def _assert_counts(deployment) -> None:
                 or time.monotonic() > deadline:
             break
         time.sleep(0.5)
-    figures.record("notifications published (eventd op-status + hook net-status)",
+    figures.record(f"{when}: notifications published (eventd op-status + hook net-status)",
                    f"{published['op']} + {published['net']}")
-    figures.record("notifications handled by the dispatchers (applied / ignored)",
+    figures.record(f"{when}: notifications handled by the dispatchers (applied / ignored)",
                    f"{handled['op', 'applied'] + handled['net', 'applied']} / "
                    f"{handled['op', 'ignored'] + handled['net', 'ignored']}")
     assert op_handled >= published["op"], (published, handled)
     assert net_handled >= published["net"], (published, handled)
     for instance, count in _eventd_per_instance(deployment).items():
         assert handled["op", "applied", instance] <= count, (instance, count, handled)
-    queues = deployment.hosts.queues()
-    mine = [q for q in queues if q["name"].startswith(deployment.prefix.rstrip("-"))]
-    dead = {q["name"]: q["messages"] for q in mine if q["name"].endswith("-dl")}
-    assert dead and not any(dead.values()), dead
-    assert not any(q["messages"] for q in mine), mine
+    # Queue lengths in RabbitMQ's listings lag by its statistics interval (5 s): ask again.
+    deadline = time.monotonic() + 30
+    while True:
+        lengths = {q["name"]: q["messages"] for q in deployment.hosts.queues()
+                   if q["name"].startswith(deployment.prefix.rstrip("-"))}
+        if not any(lengths.values()) or time.monotonic() > deadline:
+            break
+        time.sleep(1)
+    assert any(name.endswith("-dl") for name in lengths), lengths
+    assert not any(lengths.values()), f"messages left (dead-letter queues end in -dl): {lengths}"

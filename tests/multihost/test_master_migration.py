@@ -25,10 +25,11 @@ from pathlib import Path
 import pytest
 
 import mhfigures as figures
-from ganeti_testlib import FIXTURES, script, versions, write_ini, write_like_ganeti
+from ganeti_testlib import FIXTURES, versions, write_ini, write_like_ganeti
 from ganeti_testlib import prefix, tap  # noqa: F401 - fixtures
 from synnefo.core import messages
 from synnefo.core.domain import state as sm
+from synnefo.testing.multihost import unit_command
 
 NODES = ("node1.example.test", "node2.example.test")
 RECORDED_INSTANCE = b"snf-101"
@@ -51,8 +52,9 @@ class Candidate:
 
     def start(self) -> None:
         with open(self.log, "ab") as out:
-            self.proc = subprocess.Popen([script("snf-ganeti-eventd"), self.ini], stdout=out,
-                                         stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(unit_command("snf-ganeti-eventd.service",
+                                                      Path(self.ini)),
+                                         stdout=out, stderr=subprocess.STDOUT)
         _wait(lambda: "watching" in self.log.read_text(), 30, f"the eventd on {self.node}")
 
     def kill(self) -> None:
