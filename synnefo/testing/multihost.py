@@ -109,6 +109,9 @@ class Hosts:
         return path
 
     def build_network(self) -> None:
+        sweep_stale()
+        OWNERS.mkdir(parents=True, exist_ok=True)
+        (OWNERS / self.tag).write_text(str(os.getpid()))
         hosts = [f"127.0.0.1 localhost"] + [f"{ip(h)} {h}" for h in ADDRESSES]
         (self.directory / "hosts").write_text("\n".join(hosts) + "\n")
         switch = self.ns("switch")
@@ -165,6 +168,11 @@ class Hosts:
         if self.lab is not None:
             subprocess.run(self.lab.command("ip", "link", "del", "mh0"), check=False,
                            capture_output=True)
+        (OWNERS / self.tag).unlink(missing_ok=True)
+        # The data (about 50 MB a run) goes; each host's .ini and logs stay for reading.
+        for data in [self.directory / "db" / "pgdata",
+                     *(self.directory / h / "mnesia" for h in ("mq1", "mq2", "mq3"))]:
+            shutil.rmtree(data, ignore_errors=True)
 
     # -- db --------------------------------------------------------------------------------
 
@@ -350,6 +358,33 @@ def unit_command(unit: str, ini: Path) -> list[str]:
                        else arg) for arg in argv]
 
 
+OWNERS = REPO / "var" / "multihost" / "owners"
+
+
+def sweep_stale() -> None:
+    """Remove the namespaces (and their processes) of runs whose test process is gone, e.g.
+    a pytest killed before its teardown. A run is ``owners/<tag>`` holding its owner's pid."""
+    for entry in sorted(Path("/run/netns").glob("mh*-*")):
+        tag = entry.name[2:].split("-", 1)[0]
+        owner = OWNERS / tag
+        try:
+            pid = int(owner.read_text())
+        except (OSError, ValueError):
+            continue  # not ours to judge
+        if Path(f"/proc/{pid}").exists():
+            continue
+        for proc in subprocess.run(["ip", "netns", "pids", entry.name], capture_output=True,
+                                   text=True).stdout.split():
+            try:
+                os.kill(int(proc), signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        subprocess.run(["ip", "netns", "del", entry.name], check=False)
+    for owner in OWNERS.glob("*") if OWNERS.exists() else ():
+        if not any(Path("/run/netns").glob(f"mh{owner.name}-*")):
+            owner.unlink(missing_ok=True)
+
+
 def _sh(*argv: str) -> None:
     result = subprocess.run(argv, capture_output=True, text=True)
     if result.returncode != 0:
@@ -518,3 +553,47 @@ def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m synnefo.testing.multihost``: build the deployment, print where it is, keep
+    it until Ctrl-C (or SIGTERM), then take it down. Needs root; reuses or brings up the lab."""
+    import argparse
+    import secrets
+
+    from synnefo.testing.ganeti_lab import LabUnavailable, bring_up
+
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.parse_args(argv)
+    reason = preconditions()
+    if reason:
+        print(f"multihost: {reason}", file=sys.stderr)
+        return 2
+    tag = secrets.token_hex(2)
+    directory = REPO / "var" / "multihost" / f"run-{tag}"
+    directory.mkdir(parents=True)
+    try:
+        deployment = Deployment(directory, tag, bring_up(), f"mh{secrets.token_hex(3)}-")
+    except LabUnavailable as exc:
+        print(f"multihost: {exc}", file=sys.stderr)
+        return 2
+    try:
+        deployment.build()
+        print(f"up: API (through lb) {deployment.url}  user demo / demo-secret\n"
+              f"files: {directory}\nhosts: "
+              + ", ".join(f"{h} {ip(h)} (ip netns exec {deployment.hosts.ns(h)} ...)"
+                          for h in ADDRESSES if h != "ganeti"), flush=True)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        signal.pause()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    except HostsUnavailable as exc:
+        print(f"multihost: {exc}", file=sys.stderr)
+        return 1
+    finally:
+        deployment.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -29,7 +29,7 @@ def _unavailable(reason: str):
 def _run_dir(tag: str, keep: int = 3):
     runs = REPO / "var" / "multihost"
     runs.mkdir(parents=True, exist_ok=True)
-    for old in sorted((p for p in runs.iterdir() if p.is_dir()),
+    for old in sorted(runs.glob("run-*"),
                       key=lambda p: p.stat().st_mtime)[:-keep or None]:
         shutil.rmtree(old, ignore_errors=True)
     path = runs / tag
