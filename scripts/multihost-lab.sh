@@ -5,4 +5,4 @@
 # Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec .venv/bin/python -m synnefo.testing.multihost "$@"
+exec .venv/bin/python -m synnefo.testing.multihost_deployment "$@"

@@ -15,7 +15,8 @@ import pytest
 
 from synnefo.testing import databases
 from synnefo.testing.ganeti_lab import REPO, LabUnavailable, bring_up, is_up
-from synnefo.testing.multihost import Deployment, HostsUnavailable, preconditions
+from synnefo.testing.multihost import HostsUnavailable, preconditions
+from synnefo.testing.multihost_deployment import Deployment
 
 import mhfigures as figures
 
