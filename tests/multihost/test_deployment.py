@@ -7,6 +7,7 @@ and the dead-letter queues are empty. Figures go to the terminal summary and
 ``var/multihost/figures.md``."""
 from __future__ import annotations
 
+import datetime
 import re
 import threading
 import time
@@ -126,12 +127,15 @@ def test_lifecycle_through_host_failures(deployment):
         # 1. A RabbitMQ node dies mid-stream (mq1: everyone's first URL), then comes back.
         life.act(servers[0], "stop")
         life.act(servers[1], "reboot")
+        killed_at = time.time()
         hosts.kill_rabbit("mq1")
         fault = time.monotonic()
         servers.append(life.create("mh-4"))
         life.act(servers[2], "stop")
         life.settle()
         figures.record("mq1 SIGKILLed: all actions settled after", time.monotonic() - fault)
+        figures.record("mq1 SIGKILLed: dispatchers on another node after",
+                       _reconnected_after(deployment, killed_at))
         hosts.start_rabbit("mq1")
         hosts.wait_rabbit("mq1")
 
@@ -190,11 +194,14 @@ def test_queue_leader_killed_while_ganeti_side_publishes(deployment):
     leader = _op_queue(hosts.queues(), deployment.prefix)["leader"].split("@", 1)[1]
     for server_id in servers:  # Ganeti runs these jobs while the leader dies
         life.act(server_id, "stop")
+    killed_at = time.time()
     hosts.kill_rabbit(leader)
     fault = time.monotonic()
     life.settle()
     figures.record(f"queue leader {leader} SIGKILLed: all actions settled after",
                    time.monotonic() - fault)
+    figures.record(f"queue leader {leader} SIGKILLed: dispatchers on another node after",
+                   _reconnected_after(deployment, killed_at))
     hosts.start_rabbit(leader)
     hosts.wait_rabbit(leader)
     published = _ganeti_side(deployment) - published_before
@@ -228,6 +235,20 @@ def _assert_matches_ganeti(deployment, life: Lifecycle) -> None:
             assert life._shows(server_id, ganeti), (server_id, ganeti, life._status(server_id))
     finally:
         rapi.close()
+
+
+def _reconnected_after(deployment, killed_at: float) -> float | str:
+    """Seconds from the SIGKILL of a broker node to the last dispatcher's first
+    "connected to broker" after it (their logs' wall-clock times); "-" when none had to move."""
+    delays = []
+    for host in ("logic1", "logic2"):
+        for stamp in re.findall(r"^(\S+ \S+) INFO \[\S+\] connected to broker",
+                                deployment.log(host, "dispatcher"), re.M):
+            when = datetime.datetime.strptime(stamp, "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if when >= killed_at:
+                delays.append(when - killed_at)
+                break
+    return max(delays) if delays else "-"
 
 
 def _http_at_lb(deployment) -> tuple[int, int]:
