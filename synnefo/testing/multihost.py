@@ -21,6 +21,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,36 +172,46 @@ class Hosts:
                            capture_output=True)
         (OWNERS / self.tag).unlink(missing_ok=True)
         # The data (about 50 MB a run) goes; each host's .ini and logs stay for reading.
-        for data in [self.directory / "db" / "pgdata",
-                     *(self.directory / h / "mnesia" for h in ("mq1", "mq2", "mq3"))]:
+        pg_dir = Path(tempfile.gettempdir()) / f"multihost-{self.tag}-db"
+        if (pg_dir / "postgres.log").exists():
+            shutil.copy(pg_dir / "postgres.log", self.dir("db") / "postgres.log")
+        for data in [pg_dir, *(self.directory / h / "mnesia" for h in ("mq1", "mq2", "mq3"))]:
             shutil.rmtree(data, ignore_errors=True)
 
     # -- db --------------------------------------------------------------------------------
 
+    @property
+    def pg_dir(self) -> Path:
+        """PostgreSQL's data, socket and log: a directory of its own under /tmp, owned by
+        ``postgres`` (the checkout may not be traversable by that user)."""
+        path = Path(tempfile.gettempdir()) / f"multihost-{self.tag}-db"
+        if not path.exists():
+            path.mkdir(mode=0o700)
+            shutil.chown(path, "postgres", "postgres")
+        return path
+
+    def pg_ctl(self, *args: str) -> None:
+        # -l: without it the postmaster inherits (and holds open) our stdout pipe.
+        self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl"), "-D",
+                 str(self.pg_dir / "data"), "-l", str(self.pg_dir / "postgres.log"), "-w",
+                 "-t", "60", *args)
+
     def start_postgres(self) -> None:
-        data = self.dir("db") / "pgdata"
-        sock = self.dir("db") / "run"
+        data, sock = self.pg_dir / "data", self.pg_dir
         if not data.exists():
-            sock.mkdir()
-            shutil.chown(self.dir("db"), "postgres")
-            shutil.chown(sock, "postgres")
             self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "initdb"),
                      "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8")
             with open(data / "pg_hba.conf", "a") as fh:
                 fh.write(f"host all all {SUBNET}.0/24 trust\n")
-        self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl"), "-D",
-                 str(data), "-l", str(self.dir("db") / "postgres.log"), "-w", "-t", "60", "-o",
-                 f"-c listen_addresses={ip('db')} -c unix_socket_directories={sock} "
-                 f"-c max_connections=200 -c fsync=off", "start")
+        self.pg_ctl("-o", f"-c listen_addresses={ip('db')} -c unix_socket_directories={sock} "
+                          "-c max_connections=200 -c fsync=off", "start")
 
     def restart_postgres(self) -> None:
-        # -l: without it the new postmaster inherits (and holds open) our stdout pipe.
-        self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "pg_ctl"), "-D",
-                 str(self.dir("db") / "pgdata"), "-l", str(self.dir("db") / "postgres.log"),
-                 "-w", "-m", "fast", "restart")
+        self.pg_ctl("-m", "fast", "restart")
 
     def create_database(self) -> None:
-        self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "psql"), "-h", str(self.dir("db") / "run"), "-c", "CREATE DATABASE synnefo")
+        self.run("db", "runuser", "-u", "postgres", "--", str(_pg_bin() / "psql"), "-h",
+                 str(self.pg_dir), "-c", "CREATE DATABASE synnefo")
 
     @property
     def db_url(self) -> str:

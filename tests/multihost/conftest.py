@@ -35,7 +35,6 @@ def _run_dir(tag: str, keep: int = 3):
         shutil.rmtree(old, ignore_errors=True)
     path = runs / tag
     path.mkdir()
-    path.chmod(0o755)
     return path
 
 
