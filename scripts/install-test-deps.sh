@@ -7,6 +7,8 @@
 # - ganeti, socat, curl, openssl, iproute2: the real Ganeti lab of tests/ganeti_lab
 #   (scripts/ganeti-lab.sh; docs/ganeti-lab.md).
 # - wrk: the HTTP load generator of benchmarks/api.py.
+# - haproxy: the load balancer of the multi-host deployment test (tests/multihost), which
+#   also needs the ganeti lab's packages and PostgreSQL's and RabbitMQ's binaries.
 # Runs apt-get only for what is missing; needs root (or sudo) the first time.
 set -eu
 
@@ -26,6 +28,7 @@ command -v curl >/dev/null 2>&1 || missing="$missing curl"
 command -v openssl >/dev/null 2>&1 || missing="$missing openssl"
 command -v ip >/dev/null 2>&1 || missing="$missing iproute2"
 command -v wrk >/dev/null 2>&1 || missing="$missing wrk"
+command -v haproxy >/dev/null 2>&1 || [ -x /usr/sbin/haproxy ] || missing="$missing haproxy"
 
 if [ -z "$missing" ]; then
     exit 0
