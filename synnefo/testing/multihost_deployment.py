@@ -86,6 +86,7 @@ class Deployment:
             "queue_type": "quorum", "instance_prefix": self.prefix, "public_url": self.url,
             "seed_demo": "true", "demo_user": "demo", "demo_password": "demo-secret",
             "public_network": env["GANETI_LAB_NETWORK"], "backend.name": "lab",
+            "backend.driver": "ganeti",
             "backend.rapi_url": env["GANETI_LAB_RAPI_URL"],
             "backend.username": env["GANETI_LAB_RAPI_USER"],
             "backend.password": env["GANETI_LAB_RAPI_PASSWORD"],
