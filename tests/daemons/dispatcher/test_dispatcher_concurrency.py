@@ -222,6 +222,10 @@ def test_sigterm_mid_stream_stops_cleanly_and_the_next_dispatcher_loses_nothing(
     assert processes.terminate(first) == 0
     assert "stopping after the message in hand" in processes.log("first")
     second = processes.recording_dispatcher(bus_env.ini, record, "second")
+    # The first may have finished the stream with the batch in hand: let the second get as far
+    # as consuming (its SIGTERM handler in place) before the check stops it.
+    wait_for(lambda: "consuming from" in processes.log("second"),
+             what="the second dispatcher to consume")
     finish_and_check(processes, bus_core, bus_env, ids, record, [second])
 
 
