@@ -6,8 +6,10 @@ failure; elsewhere the tests that need it are skipped.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+from typing import Iterator
 
 import sqlalchemy as sa
 
@@ -54,3 +56,20 @@ def drop_database(url: str) -> None:
 
 def in_ci() -> bool:
     return os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@contextlib.contextmanager
+def throwaway_database(kind: str) -> Iterator[str]:
+    """For a fixture: a fresh database on the ``kind`` server, dropped afterwards. A server that
+    cannot be reached fails the test in CI and skips it elsewhere."""
+    import pytest
+    try:
+        url = create_database(kind)
+    except ServerUnavailable as exc:
+        if in_ci():
+            pytest.fail(f"CI needs {kind}: {exc}")
+        pytest.skip(str(exc))
+    try:
+        yield url
+    finally:
+        drop_database(url)

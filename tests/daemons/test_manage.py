@@ -8,21 +8,16 @@ from synnefo.core.db.engine import make_engine
 from synnefo.core.db.models import ApiToken, Backend, Image, User
 from synnefo.core.services import accounts
 from synnefo.daemons.manage import main
+from managelib import migrated_ini, run
 from synnefo.testing.inifiles import write_ini
 
 
 @pytest.fixture
 def ini(tmp_path, db_url):
-    path = write_ini(tmp_path, {"db_url": db_url, "backend_drivers": "fake ganeti",
-                                "console_proxy": "fake"})
-    assert main(["-c", str(path), "db", "upgrade"]) == 0
-    return str(path)
+    return migrated_ini(tmp_path, {"db_url": db_url, "backend_drivers": "fake ganeti",
+                                       "console_proxy": "fake"})
 
 
-def run(ini, *args, capsys):
-    code = main(["-c", ini, *args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def session_for(db_url):

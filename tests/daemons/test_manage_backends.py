@@ -3,9 +3,8 @@ import json
 
 import pytest
 
-from synnefo.daemons.manage import main
-from synnefo.testing.inifiles import write_ini
 from synnefo.testing.rapi_simulator import RapiSimulator, make_tls
+from managelib import migrated_ini, run
 
 
 @pytest.fixture(scope="module")
@@ -23,17 +22,10 @@ def simulator(tls):
 @pytest.fixture
 def ini(tmp_path, sqlite_url, monkeypatch):
     monkeypatch.setenv("CLUSTER_PW", "pw")
-    path = write_ini(tmp_path, {"db_url": sqlite_url, "backend_drivers": "fake ganeti",
-                                "console_proxy": "fake", "public_network": "snf-net"})
-    assert main(["-c", str(path), "db", "upgrade"]) == 0
-    return str(path)
+    return migrated_ini(tmp_path, {"db_url": sqlite_url, "backend_drivers": "fake ganeti",
+                                       "console_proxy": "fake", "public_network": "snf-net"})
 
 
-def run(ini, *args, capsys):
-    capsys.readouterr()
-    code = main(["-c", ini, *args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def add(ini, simulator, tls, *extra, capsys, credentials="env:CLUSTER_PW"):

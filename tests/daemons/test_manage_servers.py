@@ -8,25 +8,17 @@ import sqlalchemy as sa
 from synnefo.core.db.engine import make_engine
 from synnefo.core.db.models import (Backend, Flavor, Image, ImageMetadata, Nic, Server,
                                     ServerMetadata, User)
-from synnefo.daemons.manage import main
-from synnefo.testing.inifiles import write_ini
+from managelib import migrated_ini, run
 
 EVENT_TIME = dt.datetime(2026, 1, 2, 3, 4, 5, tzinfo=dt.timezone.utc)
 
 
 @pytest.fixture
 def ini(tmp_path, db_url):
-    path = write_ini(tmp_path, {"db_url": db_url, "backend_drivers": "fake ganeti",
-                                "console_proxy": "fake", "instance_prefix": "ops-"})
-    assert main(["-c", str(path), "db", "upgrade"]) == 0
-    return str(path)
+    return migrated_ini(tmp_path, {"db_url": db_url, "backend_drivers": "fake ganeti",
+                                       "console_proxy": "fake", "instance_prefix": "ops-"})
 
 
-def run(ini, *args, capsys):
-    capsys.readouterr()
-    code = main(["-c", ini, *args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def seed(db_url, tag: str = "") -> dict[str, int]:

@@ -6,23 +6,15 @@ import sqlalchemy as sa
 from synnefo.core.db.engine import make_engine
 from synnefo.core.db.models import Backend, Flavor, Keypair, Server, User
 from synnefo.core.services import accounts
-from synnefo.daemons.manage import main
-from synnefo.testing.inifiles import write_ini
+from managelib import migrated_ini, run
 
 
 @pytest.fixture
 def ini(tmp_path, db_url):
-    path = write_ini(tmp_path, {"db_url": db_url, "backend_drivers": "fake",
-                                "console_proxy": "fake", "fake.job_delay": "0.01"})
-    assert main(["-c", str(path), "db", "upgrade"]) == 0
-    return str(path)
+    return migrated_ini(tmp_path, {"db_url": db_url, "backend_drivers": "fake",
+                                       "console_proxy": "fake", "fake.job_delay": "0.01"})
 
 
-def run(ini, *args, capsys):
-    capsys.readouterr()
-    code = main(["-c", ini, *args])
-    out = capsys.readouterr()
-    return code, out.out, out.err
 
 
 def token_of(out: str) -> str:

@@ -21,14 +21,8 @@ ATTEMPTS = 5
 
 @pytest.fixture
 def pg_url():
-    try:
-        url = databases.create_database("postgresql")
-    except databases.ServerUnavailable as exc:
-        if databases.in_ci():
-            pytest.fail(f"CI needs PostgreSQL: {exc}")
-        pytest.skip(str(exc))
-    yield url
-    databases.drop_database(url)
+    with databases.throwaway_database("postgresql") as url:
+        yield url
 
 
 def free_port() -> int:
