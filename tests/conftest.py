@@ -1,6 +1,8 @@
 """Shared fixtures. Database tests run on SQLite, PostgreSQL and MariaDB."""
 from __future__ import annotations
 
+import os
+
 import pytest
 import sqlalchemy as sa
 
@@ -86,7 +88,8 @@ def migrated_url(db_url):
 
 # -- RabbitMQ hygiene: test queues are named after a random instance prefix ("t<hex>-...");
 # whatever a test left behind is deleted when the session ends, so repeated runs on one broker
-# do not pile up queues.
+# do not pile up queues. Only queues without consumers go (another session's live queues stay),
+# and SYNNEFO_TEST_KEEP_QUEUES=1 turns the clean-up off for sessions sharing a broker.
 
 TEST_QUEUE = __import__("re").compile(r"^(t[0-9a-f]{6,8}-|test-tap-)")
 
@@ -103,6 +106,9 @@ def _rabbit_queue_names() -> set[str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def _delete_test_queues_at_the_end():
+    if os.environ.get("SYNNEFO_TEST_KEEP_QUEUES") == "1":
+        yield
+        return
     try:
         before = _rabbit_queue_names()
     except Exception:  # noqa: BLE001 - hygiene must never fail a run
@@ -115,8 +121,10 @@ def _delete_test_queues_at_the_end():
         if leftovers:
             import kombu
             with kombu.Connection("amqp://guest:guest@127.0.0.1:5672//", connect_timeout=5) as conn:
-                channel = conn.channel()
                 for name in leftovers:
-                    channel.queue_delete(name)
+                    try:
+                        conn.channel().queue_delete(name, if_unused=True)
+                    except Exception:  # noqa: BLE001 - in use by another session: keep it
+                        pass
     except Exception:  # noqa: BLE001
         pass
