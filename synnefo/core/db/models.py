@@ -108,7 +108,8 @@ class Backend(Timestamps, Base):
 
 class Server(Timestamps, Base):
     __tablename__ = "servers"
-    __table_args__ = (sa.Index("ix_servers_owner_deleted", "owner_id", "deleted"),)
+    # A user's page (newest first, from a marker) is one range of this index.
+    __table_args__ = (sa.Index("ix_servers_owner_deleted_id", "owner_id", "deleted", "id"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     owner_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id"))
     name: Mapped[str] = mapped_column(sa.String(255))
