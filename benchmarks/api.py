@@ -200,8 +200,12 @@ def pages(data) -> tuple[str, str]:
     return base, f"{base}&marker={ids[-1001]}"
 
 
+_LONG_ARRAY = re.compile(r"'\{\d+(?:,\d+){9,}\}'")
+
+
 def explain(data) -> None:
-    """EXPLAIN ANALYZE of the statements the API's listing issues, first and last page."""
+    """EXPLAIN ANALYZE of the statements the API's listing issues: bench-main's page (1,000
+    of 100,000 servers), bench-pager's first and last page (10,000 servers)."""
     import sqlalchemy as sa
     from synnefo.core.app import build_core
     from synnefo.core.db.models import User
@@ -211,15 +215,16 @@ def explain(data) -> None:
                                       "synnefo.console_proxy": "fake"}, environ={}))
     first, last = pages(data)
     marker = int(last.rsplit("=", 1)[1])
-    for name, flt in (("first page", queries.ServerFilter()),
-                      ("last page", queries.ServerFilter(marker=marker))):
+    for name, user, flt in (("bench-main page", data.main_user, queries.ServerFilter()),
+                            ("pager first page", data.pager_user, queries.ServerFilter()),
+                            ("pager last page", data.pager_user, queries.ServerFilter(marker=marker))):
         statements = []
 
         def record(_conn, _cursor, stmt, params, _ctx, _many):
             statements.append((stmt, params))
         sa.event.listen(core.engine, "before_cursor_execute", record)
         with core.uow() as uow:
-            queries.server_views(uow.session, uow.session.get(User, data.pager_user), flt)
+            queries.server_views(uow.session, uow.session.get(User, user), flt)
         sa.event.remove(core.engine, "before_cursor_execute", record)
         with core.engine.connect() as conn:
             cursor = conn.connection.driver_connection.cursor()
@@ -227,7 +232,8 @@ def explain(data) -> None:
                 if not stmt.lstrip().upper().startswith("SELECT"):
                     continue
                 cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + stmt, params)
-                plan = "\n".join(row[0] for row in cursor.fetchall())
+                plan = _LONG_ARRAY.sub(lambda m: f"'{{...{m.group(0).count(',') + 1} ids...}}'",
+                                       "\n".join(row[0] for row in cursor.fetchall()))
                 print(f"--- {name}: {' '.join(stmt.split())[:160]}...\n{plan}\n", flush=True)
 
 
