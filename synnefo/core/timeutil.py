@@ -18,9 +18,10 @@ def from_ganeti_timestamp(pair) -> dt.datetime | None:
 
 
 def isoformat(value: dt.datetime | None) -> str | None:
-    """OpenStack style: second precision, trailing Z."""
+    """OpenStack style: second precision, trailing Z. A naive value is taken as UTC."""
     if value is None:
         return None
     # isoformat() is about twice as fast as strftime(); every listed server shows two of these.
-    value = value if value.tzinfo is UTC else as_utc(value)
+    if value.tzinfo is not None and value.tzinfo is not UTC:
+        value = as_utc(value)
     return value.isoformat(timespec="seconds")[:19] + "Z"

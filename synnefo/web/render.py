@@ -9,12 +9,12 @@ import datetime as dt
 import functools
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from types import SimpleNamespace
 
 from synnefo.core.db.models import Flavor, Image, Server
 from synnefo.core.db.server_state import server_state
-from synnefo.core.domain.state import ApiStatus, api_status, vm_state
-from synnefo.core.services.metadata import as_dict
+from synnefo.core.domain.state import ApiStatus, ServerState, api_status, vm_state
 from synnefo.core.timeutil import UTC, as_utc, isoformat
 from synnefo.web.microversions import Version
 
@@ -38,11 +38,12 @@ class Api:
 
 
 def micro_iso(value: dt.datetime | None) -> str | None:
-    """Nova's launched_at/fault timestamps: microseconds, no zone."""
+    """Nova's launched_at/fault timestamps: microseconds, no zone (naive values are UTC)."""
     if not value:
         return None
-    value = value if value.tzinfo is UTC else as_utc(value)
-    return value.replace(tzinfo=None).isoformat(timespec="microseconds")
+    if value.tzinfo is not None:
+        value = (value if value.tzinfo is UTC else as_utc(value)).replace(tzinfo=None)
+    return value.isoformat(timespec="microseconds")
 
 
 def server_brief(api: Api, server: Server) -> dict:
@@ -50,51 +51,111 @@ def server_brief(api: Api, server: Server) -> dict:
 
 
 def server_detail(api: Api, server: Server, *, show: bool = False) -> dict:
-    state = server_state(server)
-    status = api_status(state).value
-    body = {
-        "id": str(server.id), "name": server.name, "status": status,
-        "tenant_id": api.project_id, "user_id": str(server.owner_id),
-        "metadata": as_dict(server), "hostId": _host_id(api, server),
-        "image": _image_ref(api, server), "flavor": _flavor_ref(api, server.flavor),
-        "created": isoformat(server.created), "updated": isoformat(server.updated),
-        "addresses": addresses(server), "accessIPv4": "", "accessIPv6": "",
-        "links": api.links("servers", server.id), "OS-DCF:diskConfig": "MANUAL",
-        "OS-EXT-AZ:availability_zone": "nova", "config_drive": "", "key_name": server.key_name,
-        "OS-SRV-USG:launched_at": None if server.operstate == "BUILD" else micro_iso(server.created),
-        "OS-SRV-USG:terminated_at": micro_iso(server.deleted_at),
-        "OS-EXT-STS:task_state": _task_state(server),
-        "OS-EXT-STS:vm_state": vm_state(state),
-        "OS-EXT-STS:power_state": POWER_STATE.get(server.operstate, 0),
-        "os-extended-volumes:volumes_attached": [],
-        "security_groups": [{"name": "default"}],
-    }
-    if status in PROGRESS_STATUSES:
-        body["progress"] = 100 if status == ApiStatus.ACTIVE.value else server.build_progress
-    if status in (ApiStatus.ERROR.value, ApiStatus.DELETED.value) and server.fault_message:
-        body["fault"] = {"code": 500, "message": server.fault_message,
-                         "created": isoformat(server.updated)}
-    _versioned_server_fields(api, server, body, show)
-    return body
+    """The document of one server (an ORM ``Server`` or a ``queries.ServerView``)."""
+    return _DetailShape(api, show).render(server)
 
 
-def _versioned_server_fields(api: Api, server: Server, body: dict, show: bool) -> None:
+def server_details(api: Api, servers) -> list[dict]:
+    """The documents of a listing's servers: what does not vary is worked out once per page."""
+    shape = _DetailShape(api, show=False)
+    return [shape.render(server) for server in servers]
+
+
+# The columns api_status() and vm_state() read: the status of a server is a function of
+# these alone, so it is computed once per combination (tests/web/test_render.py checks this).
+_STATUS_COLUMNS = ("operstate", "deleted", "task", "backend_opcode", "backend_status")
+
+
+@functools.lru_cache(maxsize=1024)
+def _statuses(*values) -> tuple[str, str]:
+    """(API status, vm_state) of a server whose _STATUS_COLUMNS hold ``values``."""
+    row = SimpleNamespace(**{**dict.fromkeys(f.name for f in fields(ServerState)),
+                             **dict(zip(_STATUS_COLUMNS, values))})
+    state = server_state(row)
+    return api_status(state).value, vm_state(state)
+
+
+class _DetailShape:
+    """Renders server documents of one microversion for one caller."""
+
+    def __init__(self, api: Api, show: bool):
+        self.api = api
+        self.self_prefix = f"{api.base}/servers/"
+        self.bookmark_prefix = f"{api.root}/servers/"
+        self.flavors: dict = {}    # flavor id -> its document fragment, shared by the page
+        self.images: dict = {}     # image id -> its document fragment, shared by the page
+        self.before_hostname, self.hostname, self.after_hostname = \
+            _versioned_server_fields(api, show)
+
+    def render(self, server) -> dict:
+        status, vm = _statuses(server.operstate, server.deleted, server.task,
+                               server.backend_opcode, server.backend_status)
+        sid = str(server.id)
+        project = self.api.project_id
+        operstate = server.operstate
+        body = {
+            "id": sid, "name": server.name, "status": status,
+            "tenant_id": project, "user_id": str(server.owner_id),
+            "metadata": {item.key: item.value for item in server.metadata_items},
+            "hostId": "" if server.backend_id is None else _host_hash(project, server.backend_id),
+            "image": self._image(server.image_id), "flavor": self._flavor(server.flavor),
+            "created": isoformat(server.created), "updated": isoformat(server.updated),
+            "addresses": addresses(server) if server.nics else {},
+            "accessIPv4": "", "accessIPv6": "",
+            "links": [{"rel": "self", "href": self.self_prefix + sid},
+                      {"rel": "bookmark", "href": self.bookmark_prefix + sid}],
+            "OS-DCF:diskConfig": "MANUAL",
+            "OS-EXT-AZ:availability_zone": "nova", "config_drive": "", "key_name": server.key_name,
+            "OS-SRV-USG:launched_at": None if operstate == "BUILD" else micro_iso(server.created),
+            "OS-SRV-USG:terminated_at": micro_iso(server.deleted_at),
+            "OS-EXT-STS:task_state": _task_state(server),
+            "OS-EXT-STS:vm_state": vm,
+            "OS-EXT-STS:power_state": POWER_STATE.get(operstate, 0),
+            "os-extended-volumes:volumes_attached": [],
+            "security_groups": [{"name": "default"}],
+        }
+        if status in PROGRESS_STATUSES:
+            body["progress"] = 100 if status == ApiStatus.ACTIVE.value else server.build_progress
+        if status in (ApiStatus.ERROR.value, ApiStatus.DELETED.value) and server.fault_message:
+            body["fault"] = {"code": 500, "message": server.fault_message,
+                             "created": isoformat(server.updated)}
+        body.update(self.before_hostname)
+        if self.hostname:
+            body["OS-EXT-SRV-ATTR:hostname"] = hostname(server.name)
+        body.update(self.after_hostname)
+        return body
+
+    def _flavor(self, flavor) -> dict:
+        ref = self.flavors.get(flavor.id)
+        if ref is None:
+            ref = self.flavors[flavor.id] = _flavor_ref(self.api, flavor)
+        return ref
+
+    def _image(self, image_id):
+        ref = self.images.get(image_id)
+        if ref is None:
+            ref = self.images[image_id] = _image_ref(self.api, image_id)
+        return ref
+
+
+def _versioned_server_fields(api: Api, show: bool) -> tuple[dict, bool, dict]:
+    """The fields later microversions add, which are the same for every server, in order:
+    those before the hostname, whether the hostname is shown, those after it."""
+    before = {}
     if api.at_least(9):
-        body["locked"] = False
+        before["locked"] = False
     if api.at_least(19):
-        body["description"] = None
+        before["description"] = None
     if api.at_least(26):
-        body["tags"] = []
+        before["tags"] = []
     if api.at_least(63):
-        body["trusted_image_certificates"] = None
+        before["trusted_image_certificates"] = None
     if api.at_least(71) and show:
-        body["server_groups"] = []
+        before["server_groups"] = []
     if api.at_least(73):
-        body["locked_reason"] = None
-    if api.at_least(90):
-        body["OS-EXT-SRV-ATTR:hostname"] = hostname(server.name)
-    if api.at_least(96):
-        body["pinned_availability_zone"] = None
+        before["locked_reason"] = None
+    after = {"pinned_availability_zone": None} if api.at_least(96) else {}
+    return before, api.at_least(90), after
 
 
 _HOSTNAME = re.compile(r"[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?")
@@ -115,23 +176,16 @@ def _task_state(server: Server) -> str | None:
     return server.task
 
 
-def _host_id(api: Api, server: Server) -> str:
-    if server.backend_id is None:
-        return ""
-    return _host_hash(api.project_id, server.backend_id)
-
-
 @functools.lru_cache(maxsize=1024)
 def _host_hash(project_id: str, backend_id: int) -> str:
     """Nova's hostId: opaque, stable per (project, host); here the host is the backend."""
     return hashlib.sha224(f"{project_id}backend-{backend_id}".encode()).hexdigest()
 
 
-def _image_ref(api: Api, server: Server):
-    if server.image_id is None:
+def _image_ref(api: Api, image_id: str | None):
+    if image_id is None:
         return ""
-    return {"id": server.image_id, "links": [
-        {"rel": "bookmark", "href": f"{api.root}/images/{server.image_id}"}]}
+    return {"id": image_id, "links": [{"rel": "bookmark", "href": f"{api.root}/images/{image_id}"}]}
 
 
 def _flavor_ref(api: Api, flavor: Flavor) -> dict:

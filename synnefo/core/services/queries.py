@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections import namedtuple
 from dataclasses import dataclass
 
 import sqlalchemy as sa
@@ -61,18 +62,91 @@ def get_server(session, owner: User, server_id: int, *, include_deleted: bool = 
     return server
 
 
-class ServerView:
-    """A read-only server for rendering: the row's columns, its flavor, metadata and NICs.
+# The server columns a document shows: ``render.server_detail`` reads these and no others,
+# so a listing reads and converts nothing else. Timestamps are read as the naive UTC values
+# the database holds (no per-row type conversion); render treats naive times as UTC.
+RENDERED_COLUMNS = ("id", "owner_id", "name", "image_id", "backend_id", "operstate", "deleted",
+                    "task", "backend_opcode", "backend_status", "fault_message", "build_progress",
+                    "key_name", "created", "updated", "deleted_at")
+_NAIVE_TIMES = frozenset({"created", "updated", "deleted_at"})
+_FLAVOR_COLUMNS = ("id", "name", "vcpus", "ram_mib", "disk_gib")
 
-    Listings render up to 1,000 servers per request; building these from Core rows costs a
-    fraction of loading ORM objects (see ``benchmarks/api.py``). Mutations use the ORM.
-    """
+ServerView = namedtuple("ServerView", RENDERED_COLUMNS + ("flavor", "metadata_items", "nics"))
+ServerView.__doc__ = """A read-only server for rendering: the shown columns, its flavor, its
+metadata items (``.key``, ``.value``, by key) and NICs (by index).
 
-    def __init__(self, columns: dict, flavor, metadata_items: list, nics: list):
-        self.__dict__.update(columns)
-        self.flavor = flavor
-        self.metadata_items = metadata_items
-        self.nics = nics
+Listings render up to 1,000 servers per request; building tuples from Core rows costs a
+fraction of loading ORM objects (see ``benchmarks/api.py``). Mutations use the ORM."""
+FlavorView = namedtuple("FlavorView", _FLAVOR_COLUMNS)
+
+
+def server_views(session, owner: User, flt: ServerFilter | None = None,
+                 server_id: int | None = None) -> list[ServerView]:
+    """The servers a listing (or a show, with ``server_id``) renders, read with Core queries."""
+    if server_id is not None:
+        return _show_views(session, owner, server_id)
+    return _page_views(session, owner, flt)
+
+
+def _server_column(name: str):
+    column = Server.__table__.c[name]
+    return sa.type_coerce(column, sa.DateTime()).label(name) if name in _NAIVE_TIMES else column
+
+
+@functools.cache
+def _rendered_columns() -> tuple:
+    flavor = [Flavor.__table__.c[name] for name in _FLAVOR_COLUMNS]
+    return (*map(_server_column, RENDERED_COLUMNS), *flavor)
+
+
+def _rendered_select(*extra):
+    return sa.select(*_rendered_columns(), *extra).join(
+        Flavor.__table__, Server.flavor_id == Flavor.id)
+
+
+def _page_views(session, owner: User, flt: ServerFilter) -> list[ServerView]:
+    """A page of servers (joined to flavors), then the page's metadata and NICs by server id."""
+    conn = session.connection()
+    rows = conn.execute(_rendered_select().where(*server_conditions(session, owner, flt))
+                        .order_by(Server.id.desc()).limit(flt.limit)).all()
+    if not rows:
+        return []
+    metadata, nics = _children(conn, [row[0] for row in rows])
+    flavors: dict[int, FlavorView] = {}
+    no_items: tuple = ()
+    return [_view(row, flavors, metadata.get(row[0], no_items), nics.get(row[0], no_items))
+            for row in rows]
+
+
+def _show_views(session, owner: User, server_id: int) -> list[ServerView]:
+    """One server in ONE statement: its metadata and NICs outer-joined (a server has few of
+    each; the repeated combinations are folded back here)."""
+    rows = session.connection().execute(
+        _show_statement(), {"server_id": server_id, "owner_id": owner.id}).all()
+    if not rows:
+        return []
+    width = len(RENDERED_COLUMNS) + len(_FLAVOR_COLUMNS)
+    metadata = {r[width]: r[width + 1] for r in rows if r[width] is not None}
+    nics: dict[int, _Plain] = {}   # by NIC id; rows come in NIC index order per metadata key
+    nic_names = [c.name for c in Nic.__table__.columns]
+    for r in rows:
+        values = r[width + 2:]
+        if values[0] is not None and values[0] not in nics:
+            nics[values[0]] = _Plain(dict(zip(nic_names, values)))
+    items = [_Item(k, v) for k, v in sorted(metadata.items())]
+    return [_view(rows[0], {}, items, list(nics.values()))]
+
+
+@functools.cache
+def _show_statement():
+    """Built once (a show is a hot, tiny request)."""
+    nic_columns = [c.label(f"nic__{c.name}") for c in Nic.__table__.columns]
+    query = _rendered_select(ServerMetadata.key, ServerMetadata.value, *nic_columns)
+    return query.outerjoin(ServerMetadata.__table__, ServerMetadata.server_id == Server.id) \
+        .outerjoin(Nic.__table__, Nic.server_id == Server.id) \
+        .where(Server.id == sa.bindparam("server_id"), Server.owner_id == sa.bindparam("owner_id"),
+               Server.deleted.is_(False)) \
+        .order_by(ServerMetadata.key, Nic.index)
 
 
 class _Plain:
@@ -87,93 +161,22 @@ class _Item:
         self.key, self.value = key, value
 
 
-# Columns no server document shows: not read, not converted (the listing's hot loop).
-_UNRENDERED = frozenset({"reconciled_at", "nics_event_time", "host"})
-
-
-def _server_columns() -> list:
-    return [c for c in Server.__table__.columns if c.name not in _UNRENDERED]
-
-
-_FLAVOR_COLUMNS = ("id", "name", "vcpus", "ram_mib", "disk_gib")
-
-
-def server_views(session, owner: User, flt: ServerFilter | None = None,
-                 server_id: int | None = None) -> list[ServerView]:
-    """The servers a listing (or a show, with ``server_id``) renders, read with Core queries."""
-    if server_id is not None:
-        return _show_views(session, owner, server_id)
-    return _page_views(session, owner, flt)
-
-
-def _rendered_select(*extra):
-    columns = _server_columns()
-    flavor = [Flavor.__table__.c[name] for name in _FLAVOR_COLUMNS]
-    query = sa.select(*columns, *flavor, *extra).join(
-        Flavor.__table__, Server.flavor_id == Flavor.id)
-    return query, [c.name for c in columns]
-
-
-def _page_views(session, owner: User, flt: ServerFilter) -> list[ServerView]:
-    """A page of servers (joined to flavors), then the page's metadata and NICs by server id."""
-    query, names = _rendered_select()
-    rows = session.execute(query.where(*server_conditions(session, owner, flt))
-                           .order_by(Server.id.desc()).limit(flt.limit)).all()
-    if not rows:
-        return []
-    metadata, nics = _children(session, [row[0] for row in rows])
-    flavors: dict[int, _Plain] = {}
-    return [_view(names, row, flavors, metadata.get(row[0], []), nics.get(row[0], []))
-            for row in rows]
-
-
-def _show_views(session, owner: User, server_id: int) -> list[ServerView]:
-    """One server in ONE statement: its metadata and NICs outer-joined (a server has few of
-    each; the repeated combinations are folded back here)."""
-    query, names = _show_statement()
-    rows = session.execute(query, {"server_id": server_id, "owner_id": owner.id}).all()
-    if not rows:
-        return []
-    width = len(names) + len(_FLAVOR_COLUMNS)
-    metadata = {r[width]: r[width + 1] for r in rows if r[width] is not None}
-    nics: dict[int, _Plain] = {}   # by NIC id; rows come in NIC index order per metadata key
-    nic_names = [c.name for c in Nic.__table__.columns]
-    for r in rows:
-        values = r[width + 2:]
-        if values[0] is not None and values[0] not in nics:
-            nics[values[0]] = _Plain(dict(zip(nic_names, values)))
-    items = [_Item(k, v) for k, v in sorted(metadata.items())]
-    return [_view(names, rows[0], {}, items, list(nics.values()))]
-
-
-@functools.cache
-def _show_statement():
-    """Built once (a show is a hot, tiny request): the statement and its server column names."""
-    nic_columns = [c.label(f"nic__{c.name}") for c in Nic.__table__.columns]
-    query, names = _rendered_select(ServerMetadata.key, ServerMetadata.value, *nic_columns)
-    query = query.outerjoin(ServerMetadata.__table__, ServerMetadata.server_id == Server.id) \
-        .outerjoin(Nic.__table__, Nic.server_id == Server.id) \
-        .where(Server.id == sa.bindparam("server_id"), Server.owner_id == sa.bindparam("owner_id"),
-               Server.deleted.is_(False)) \
-        .order_by(ServerMetadata.key, Nic.index)
-    return query, names
-
-
-def _children(session, ids: list[int]) -> tuple[dict, dict]:
+def _children(conn, ids: list[int]) -> tuple[dict, dict]:
+    """The metadata items and NICs of the servers ``ids``, as lists by server id."""
     metadata: dict[int, list] = {}
     nics: dict[int, list] = {}
     md = ServerMetadata.__table__
-    for sid, key, value in session.execute(_per_server(session, ids, md.c.server_id, (
-            md.c.server_id, md.c.key, md.c.value), md.c.key)):
-        metadata.setdefault(sid, []).append(_Item(key, value))
+    for item in conn.execute(_per_server(conn, ids, md.c.server_id, (
+            md.c.server_id, md.c.key, md.c.value), md.c.key)).all():
+        metadata.setdefault(item[0], []).append(item)
     nic_table = Nic.__table__
-    for nic in session.execute(_per_server(session, ids, nic_table.c.server_id,
-                                           tuple(nic_table.c), nic_table.c.index)):
+    for nic in conn.execute(_per_server(conn, ids, nic_table.c.server_id,
+                                        tuple(nic_table.c), nic_table.c.index)).all():
         nics.setdefault(nic.server_id, []).append(nic)
     return metadata, nics
 
 
-def _per_server(session, ids: list[int], server_id, columns: tuple, order):
+def _per_server(conn, ids: list[int], server_id, columns: tuple, order):
     """The rows of a child table whose ``server_id`` is among ``ids``, ordered by ``order``.
 
     On PostgreSQL one index probe per id (``unnest`` of one array parameter, each id's rows
@@ -182,7 +185,7 @@ def _per_server(session, ids: list[int], server_id, columns: tuple, order):
     join, which the planner again answers with a sequential scan (docs/performance.md).
     Elsewhere a plain ``IN``.
     """
-    if session.get_bind().dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql":
         return sa.select(*columns).where(server_id.in_(ids)).order_by(order)
     page = sa.func.unnest(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer))) \
         .table_valued("id").render_derived("page", with_types=False)
@@ -191,13 +194,13 @@ def _per_server(session, ids: list[int], server_id, columns: tuple, order):
     return sa.select(rows).select_from(page).join(rows, sa.true()).order_by(rows.c[order.name])
 
 
-def _view(names: list, row, flavors: dict, metadata_items: list, nics: list) -> ServerView:
-    width = len(names)
+def _view(row, flavors: dict, metadata_items, nics) -> ServerView:
+    width = len(RENDERED_COLUMNS)
     flavor_id = row[width]
     flavor = flavors.get(flavor_id)
-    if flavor is None:   # one shared object per flavor of the page
-        flavor = flavors[flavor_id] = _Plain(dict(zip(_FLAVOR_COLUMNS, row[width:])))
-    return ServerView(dict(zip(names, row)), flavor, metadata_items, nics)
+    if flavor is None:   # one shared tuple per flavor of the page
+        flavor = flavors[flavor_id] = FlavorView(*row[width:width + len(_FLAVOR_COLUMNS)])
+    return ServerView(*row[:width], flavor, metadata_items, nics)
 
 
 def server_conditions(session, owner: User, flt: ServerFilter) -> list:

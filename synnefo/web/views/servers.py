@@ -27,15 +27,18 @@ def _filter(request) -> tuple[queries.ServerFilter, dict]:
     return flt, raw
 
 
-def _listing(request, shape) -> dict:
+def _listing(request, detail: bool) -> dict:
     api = api_of(request)
     flt, raw = _filter(request)
     # Like Nova, a status no server can have matches nothing (it is not an error).
     wanted = flt.limit and (flt.status is None or flt.status in schemas.SERVER_STATUSES)
     servers = queries.server_views(request.uow.session, request.user, flt) if wanted else []
-    items = [shape(api, s) for s in servers]
+    if detail:
+        items = render.server_details(api, servers)
+    else:
+        items = [render.server_brief(api, s) for s in servers]
     body = {"servers": items}
-    path = "servers/detail" if shape is render.server_detail else "servers"
+    path = "servers/detail" if detail else "servers"
     links = next_link(api.base, path, items, flt.limit, raw)
     if links:
         body["servers_links"] = links
@@ -45,13 +48,13 @@ def _listing(request, shape) -> dict:
 @view_config(route_name="servers", request_method="GET", renderer="json")
 @documented({200: rs.SERVER_LIST}, query=schemas.ServerListQuery)
 def list_servers(request):
-    return _listing(request, render.server_brief)
+    return _listing(request, detail=False)
 
 
 @view_config(route_name="servers_detail", request_method="GET", renderer="json")
 @documented({200: rs.SERVER_DETAIL_LIST}, query=schemas.ServerListQuery)
 def list_servers_detail(request):
-    return _listing(request, render.server_detail)
+    return _listing(request, detail=True)
 
 
 @view_config(route_name="server", request_method="GET", renderer="json")
