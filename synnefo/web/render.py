@@ -20,6 +20,8 @@ from synnefo.web.microversions import Version
 
 POWER_STATE = {"STARTED": 1, "STOPPED": 4}
 PROGRESS_STATUSES = ("ACTIVE", "BUILD")   # Nova shows progress in these only
+_ACTIVE = ApiStatus.ACTIVE.value
+_FAULT_STATUSES = (ApiStatus.ERROR.value, ApiStatus.DELETED.value)   # documents with a fault
 
 
 @dataclass(frozen=True)
@@ -115,8 +117,8 @@ class _DetailShape:
             "security_groups": [{"name": "default"}],
         }
         if status in PROGRESS_STATUSES:
-            body["progress"] = 100 if status == ApiStatus.ACTIVE.value else server.build_progress
-        if status in (ApiStatus.ERROR.value, ApiStatus.DELETED.value) and server.fault_message:
+            body["progress"] = 100 if status == _ACTIVE else server.build_progress
+        if status in _FAULT_STATUSES and server.fault_message:
             body["fault"] = {"code": 500, "message": server.fault_message,
                              "created": isoformat(server.updated)}
         body.update(self.before_hostname)

@@ -7,7 +7,6 @@ from collections import namedtuple
 from dataclasses import dataclass
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import joinedload, selectinload
 
 from synnefo.core.db.models import Flavor, Image, Nic, Server, ServerMetadata, User
@@ -78,6 +77,8 @@ metadata items (``.key``, ``.value``, by key) and NICs (by index).
 Listings render up to 1,000 servers per request; building tuples from Core rows costs a
 fraction of loading ORM objects (see ``benchmarks/api.py``). Mutations use the ORM."""
 FlavorView = namedtuple("FlavorView", _FLAVOR_COLUMNS)
+MetadataItem = namedtuple("MetadataItem", ("key", "value"))
+NicView = namedtuple("NicView", ("id", "index", "mac", "ipv4", "ipv6", "link", "network"))
 
 
 def server_views(session, owner: User, flt: ServerFilter | None = None,
@@ -107,11 +108,13 @@ def _rendered_select(*extra):
 def _page_views(session, owner: User, flt: ServerFilter) -> list[ServerView]:
     """A page of servers (joined to flavors), then the page's metadata and NICs by server id."""
     conn = session.connection()
-    rows = conn.execute(_rendered_select().where(*server_conditions(session, owner, flt))
+    page = sa.select(Server.id).where(*server_conditions(session, owner, flt)) \
+        .order_by(Server.id.desc()).limit(flt.limit)
+    rows = conn.execute(_rendered_select().where(*page.whereclause)
                         .order_by(Server.id.desc()).limit(flt.limit)).all()
     if not rows:
         return []
-    metadata, nics = _children(conn, [row[0] for row in rows])
+    metadata, nics = _children(conn, page, [row[0] for row in rows])
     flavors: dict[int, FlavorView] = {}
     no_items: tuple = ()
     return [_view(row, flavors, metadata.get(row[0], no_items), nics.get(row[0], no_items))
@@ -127,20 +130,19 @@ def _show_views(session, owner: User, server_id: int) -> list[ServerView]:
         return []
     width = len(RENDERED_COLUMNS) + len(_FLAVOR_COLUMNS)
     metadata = {r[width]: r[width + 1] for r in rows if r[width] is not None}
-    nics: dict[int, _Plain] = {}   # by NIC id; rows come in NIC index order per metadata key
-    nic_names = [c.name for c in Nic.__table__.columns]
+    nics: dict[int, NicView] = {}   # by NIC id; rows come in NIC index order per metadata key
     for r in rows:
         values = r[width + 2:]
         if values[0] is not None and values[0] not in nics:
-            nics[values[0]] = _Plain(dict(zip(nic_names, values)))
-    items = [_Item(k, v) for k, v in sorted(metadata.items())]
+            nics[values[0]] = NicView(*values)
+    items = [MetadataItem(k, v) for k, v in sorted(metadata.items())]
     return [_view(rows[0], {}, items, list(nics.values()))]
 
 
 @functools.cache
 def _show_statement():
     """Built once (a show is a hot, tiny request)."""
-    nic_columns = [c.label(f"nic__{c.name}") for c in Nic.__table__.columns]
+    nic_columns = [Nic.__table__.c[name].label(f"nic__{name}") for name in NicView._fields]
     query = _rendered_select(ServerMetadata.key, ServerMetadata.value, *nic_columns)
     return query.outerjoin(ServerMetadata.__table__, ServerMetadata.server_id == Server.id) \
         .outerjoin(Nic.__table__, Nic.server_id == Server.id) \
@@ -149,46 +151,33 @@ def _show_statement():
         .order_by(ServerMetadata.key, Nic.index)
 
 
-class _Plain:
-    def __init__(self, columns: dict):
-        self.__dict__.update(columns)
-
-
-class _Item:
-    __slots__ = ("key", "value")
-
-    def __init__(self, key, value):
-        self.key, self.value = key, value
-
-
-def _children(conn, ids: list[int]) -> tuple[dict, dict]:
-    """The metadata items and NICs of the servers ``ids``, as lists by server id."""
+def _children(conn, page, ids: list[int]) -> tuple[dict, dict]:
+    """The metadata items and NICs of the page's servers (``ids``), as lists by server id."""
     metadata: dict[int, list] = {}
     nics: dict[int, list] = {}
     md = ServerMetadata.__table__
-    for item in conn.execute(_per_server(conn, ids, md.c.server_id, (
+    for sid, key, value in conn.execute(_per_server(conn, page, ids, md.c.server_id, (
             md.c.server_id, md.c.key, md.c.value), md.c.key)).all():
-        metadata.setdefault(item[0], []).append(item)
-    nic_table = Nic.__table__
-    for nic in conn.execute(_per_server(conn, ids, nic_table.c.server_id,
-                                        tuple(nic_table.c), nic_table.c.index)).all():
-        nics.setdefault(nic.server_id, []).append(nic)
+        metadata.setdefault(sid, []).append(MetadataItem(key, value))
+    nic = Nic.__table__
+    for row in conn.execute(_per_server(conn, page, ids, nic.c.server_id, (
+            nic.c.server_id, *(nic.c[name] for name in NicView._fields)), nic.c.index)).all():
+        nics.setdefault(row[0], []).append(NicView(*row[1:]))
     return metadata, nics
 
 
-def _per_server(conn, ids: list[int], server_id, columns: tuple, order):
-    """The rows of a child table whose ``server_id`` is among ``ids``, ordered by ``order``.
+def _per_server(conn, page, ids: list[int], server_id, columns: tuple, order):
+    """The rows of a child table for the page's servers, ordered by ``order``.
 
-    On PostgreSQL one index probe per id (``unnest`` of one array parameter, each id's rows
-    in a LATERAL subquery): the planner would otherwise read the whole table, since a page's
-    servers lie anywhere in it. ``OFFSET 0`` keeps the subquery from being flattened into a
-    join, which the planner again answers with a sequential scan (docs/performance.md).
-    Elsewhere a plain ``IN``.
+    On PostgreSQL one index probe per server of the page (``page``, the ids' own statement,
+    each id's rows in a LATERAL subquery): the planner would otherwise read the whole table,
+    since a page's servers lie anywhere in it. ``OFFSET 0`` keeps the subquery from being
+    flattened into a join, which the planner answers with a sequential scan again (see
+    docs/performance.md). Elsewhere ``server_id IN ids`` (MariaDB refuses LIMIT there).
     """
     if conn.dialect.name != "postgresql":
         return sa.select(*columns).where(server_id.in_(ids)).order_by(order)
-    page = sa.func.unnest(sa.bindparam("ids", ids, type_=postgresql.ARRAY(sa.Integer))) \
-        .table_valued("id").render_derived("page", with_types=False)
+    page = page.subquery("page")
     rows = sa.select(*columns).where(server_id == page.c.id).offset(sa.literal_column("0")) \
         .lateral("children")
     return sa.select(rows).select_from(page).join(rows, sa.true()).order_by(rows.c[order.name])
