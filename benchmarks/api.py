@@ -13,12 +13,17 @@ Requests (microversion 2.96), on PostgreSQL:
   holding 100,000 servers across 1,000 users (targets: >= 1.0x and >= 0.5x of the floor);
 * scale: the same two requests of the API on a database holding only that user's 1,000
   servers (target: the 100,000-server figures within 20% of these), and the first and last
-  page of ``/servers/detail?limit=1000&marker=...`` of a user with 10,000 servers (target:
-  the same cost).
+  page of ``/servers/detail?limit=1000&marker=...`` of a user with 10,000 servers, run first,
+  last, first (target: the same cost).
+
+The run ends with one ``FIGURE <key> <value> x target <op> <target>`` line per headline
+figure: api.detail.ratio, api.show.ratio, api.detail.scale, api.show.scale,
+api.pages.last_first.
 
 ``--cpu`` prints each app's CPU time per request measured in process (steadier than req/s on
-a busy machine), ``--profile detail|show`` the API's cProfile top entries, and ``--explain`` prints the PostgreSQL plans of the API's statements for the first and last page
-(as quoted in docs/performance.md). Datasets are seeded once with COPY and kept as databases
+a busy machine), ``--profile detail|show`` the API's cProfile top entries, and ``--explain``
+prints the PostgreSQL plans of the API's listing statements (as quoted in
+docs/performance.md). Datasets are seeded once with COPY and kept as databases
 named ``bench_api_*`` (``benchmarks/api_dataset.py``).
 
 Usage::
@@ -168,10 +173,12 @@ def versus_floor(data, label: str, path: str, args) -> dict:
     floor = (results[0]["rps"] + results[2]["rps"]) / 2
     ratio = results[1]["rps"] / floor
     print(f"{label:34} api / mean(floor) = {ratio:.2f}x", flush=True)
-    return results[1]
+    return {**results[1], "ratio": ratio}
 
 
-def scale(big, small, big_results: dict, args) -> None:
+def scale(big, small, big_results: dict, args) -> dict:
+    """The scale figures: each request on 100k servers over 1k, and last page over first."""
+    figures = {}
     paths = {"GET /servers/detail": "/compute/v2.1/servers/detail",
              "GET /servers/{id}": f"/compute/v2.1/servers/{small.show_id}"}
     for label, path in paths.items():
@@ -179,13 +186,18 @@ def scale(big, small, big_results: dict, args) -> None:
         line(f"{label} (1,000 in db)", "api", r)
         if label in big_results:
             ratio = big_results[label]["rps"] / r["rps"]
+            figures[label] = ratio
             print(f"{label + ' 100k/1k':34} {ratio:.2f}x (target >= 0.80x)", flush=True)
     first, last = pages(big)
-    results = [run("api", big.url, page, big.pager_token, args) for page in (first, last)]
-    for name, r in zip(("first page", "last page"), results):
-        line(f"detail?limit=1000 {name}", "api", r)
-    print(f"{'last page / first page':34} {results[1]['rps'] / results[0]['rps']:.2f}x "
-          "(target: about 1.0x)", flush=True)
+    results = []
+    for name, page in (("first page", first), ("last page", last), ("first page", first)):
+        results.append(run("api", big.url, page, big.pager_token, args))
+        line(f"detail?limit=1000 {name}", "api", results[-1])
+    # First, last, first: the ratio is against the mean of the two first-page runs.
+    figures["pages"] = results[1]["rps"] / ((results[0]["rps"] + results[2]["rps"]) / 2)
+    print(f"{'last page / mean(first page)':34} {figures['pages']:.2f}x (target: about 1.0x)",
+          flush=True)
+    return figures
 
 
 def pages(data) -> tuple[str, str]:
@@ -259,13 +271,15 @@ def cpu(data) -> None:
     on the machine disturbs far less than throughput."""
     print(f"{'request':22} {'app':6} {'CPU ms/request':>15}")
     for which, count in (("detail", 20), ("show", 300)):
+        spent = {}
         for kind in ("floor", "api"):
             call = _caller(kind, data, which)
             started = time.process_time()
             for _ in range(count):
                 call()
-            ms = (time.process_time() - started) / count * 1000
-            print(f"{which:22} {kind:6} {ms:15.2f}", flush=True)
+            spent[kind] = (time.process_time() - started) / count * 1000
+            print(f"{which:22} {kind:6} {spent[kind]:15.2f}", flush=True)
+        print(f"{which:22} floor / api = {spent['floor'] / spent['api']:.2f}x", flush=True)
 
 
 def profile(data, which: str, count: int) -> None:
@@ -319,8 +333,22 @@ def main() -> None:
     if "show" in only:
         big_results["GET /servers/{id}"] = versus_floor(
             big, "GET /servers/{id}", f"/compute/v2.1/servers/{big.show_id}", args)
-    if "scale" in only:
-        scale(big, api_dataset.ensure(SMALL, args.admin_url), big_results, args)
+    scales = scale(big, api_dataset.ensure(SMALL, args.admin_url), big_results, args) \
+        if "scale" in only else {}
+    print_figures(big_results, scales)
+
+
+def print_figures(big_results: dict, scales: dict) -> None:
+    """One ``FIGURE`` line per headline figure measured in this run (the lead's summary)."""
+    detail, show = "GET /servers/detail", "GET /servers/{id}"
+    figures = [("api.detail.ratio", big_results.get(detail, {}).get("ratio"), ">= 1.0"),
+               ("api.show.ratio", big_results.get(show, {}).get("ratio"), ">= 0.5"),
+               ("api.detail.scale", scales.get(detail), ">= 0.8"),
+               ("api.show.scale", scales.get(show), ">= 0.8"),
+               ("api.pages.last_first", scales.get("pages"), "~ 1.0")]
+    for key, value, target in figures:
+        if value is not None:
+            print(f"FIGURE {key} {value:.2f} x target {target}", flush=True)
 
 
 if __name__ == "__main__":
