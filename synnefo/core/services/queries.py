@@ -108,12 +108,15 @@ def _rendered_select(*extra):
 def _page_views(session, owner: User, flt: ServerFilter) -> list[ServerView]:
     """A page of servers (joined to flavors), then the page's metadata and NICs by server id."""
     conn = session.connection()
-    page = sa.select(Server.id).where(*server_conditions(session, owner, flt)) \
-        .order_by(Server.id.desc()).limit(flt.limit)
-    rows = conn.execute(_rendered_select().where(*page.whereclause)
+    conds = server_conditions(session, owner, flt)
+    rows = conn.execute(_rendered_select().where(*conds)
                         .order_by(Server.id.desc()).limit(flt.limit)).all()
     if not rows:
         return []
+    # The page's ids as a statement, bounded by them: a server created meanwhile does not
+    # push one out of the page.
+    page = sa.select(Server.id).where(*conds, Server.id <= rows[0][0], Server.id >= rows[-1][0]) \
+        .order_by(Server.id.desc()).limit(flt.limit)
     metadata, nics = _children(conn, page, [row[0] for row in rows])
     flavors: dict[int, FlavorView] = {}
     no_items: tuple = ()
