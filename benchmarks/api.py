@@ -212,9 +212,6 @@ def pages(data) -> tuple[str, str]:
     return base, f"{base}&marker={ids[-1001]}"
 
 
-_LONG_ARRAY = re.compile(r"'\{\d+(?:,\d+){9,}\}'")
-
-
 def explain(data) -> None:
     """EXPLAIN ANALYZE of the statements the API's listing issues: bench-main's page (1,000
     of 100,000 servers), bench-pager's first and last page (10,000 servers)."""
@@ -244,18 +241,24 @@ def explain(data) -> None:
                 if not stmt.lstrip().upper().startswith("SELECT"):
                     continue
                 cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) " + stmt, params)
-                plan = _LONG_ARRAY.sub(lambda m: f"'{{...{m.group(0).count(',') + 1} ids...}}'",
-                                       "\n".join(row[0] for row in cursor.fetchall()))
+                plan = "\n".join(row[0] for row in cursor.fetchall())
                 print(f"--- {name}: {' '.join(stmt.split())[:160]}...\n{plan}\n", flush=True)
 
 
 def _caller(kind: str, data, which: str):
-    """A function making one request straight through ``kind``'s WSGI callable."""
+    """A function making one request straight through ``kind``'s WSGI callable: ``detail``,
+    ``show``, or (the API only) bench-pager's ``first page`` or ``last page``."""
     from wsgiref.util import setup_testing_defaults
     app = _app(kind, data.url)
-    path = "/compute/v2.1/servers/detail" if which == "detail" else \
-        f"/compute/v2.1/servers/{data.show_id}"
-    environ = {"PATH_INFO": path, "HTTP_X_AUTH_TOKEN": data.main_token,
+    token = data.main_token
+    if which in ("first page", "last page"):
+        path = pages(data)[which == "last page"]
+        token = data.pager_token
+    else:
+        path = "/compute/v2.1/servers/detail" if which == "detail" else \
+            f"/compute/v2.1/servers/{data.show_id}"
+    path, _, query = path.partition("?")
+    environ = {"PATH_INFO": path, "QUERY_STRING": query, "HTTP_X_AUTH_TOKEN": token,
                "HTTP_OPENSTACK_API_VERSION": "compute 2.96"}
     setup_testing_defaults(environ)
 
@@ -280,6 +283,16 @@ def cpu(data) -> None:
             spent[kind] = (time.process_time() - started) / count * 1000
             print(f"{which:22} {kind:6} {spent[kind]:15.2f}", flush=True)
         print(f"{which:22} floor / api = {spent['floor'] / spent['api']:.2f}x", flush=True)
+    spent = {}
+    for which in ("first page", "last page", "first page"):
+        call = _caller("api", data, which)
+        started = time.process_time()
+        for _ in range(20):
+            call()
+        spent.setdefault(which, []).append((time.process_time() - started) / 20 * 1000)
+        print(f"{'pager ' + which:22} {'api':6} {spent[which][-1]:15.2f}", flush=True)
+    ratio = spent["last page"][0] / (sum(spent["first page"]) / 2)
+    print(f"{'pager':22} last / mean(first) = {ratio:.2f}x", flush=True)
 
 
 def profile(data, which: str, count: int) -> None:
