@@ -11,10 +11,11 @@ directory and runs that wrapper the way Ganeti does (a fresh process with the re
 
 and, for scale, the bare interpreter (``python -I -S -c pass``, ``python -c pass``) and the
 ``snf-ganeti-hook`` console script (the venv's Python with ``site``: what a hand-written
-wrapper or ``--hook-script`` runs). The ``.ini`` has a ``[loggers]`` section, as an operator's does.
-Prints mean, p50 and max of the wall time in ms, and the p50 of the CPU time. The hook only writes the spool (snf-ganeti-eventd sends from
-there), so both situations cost the same; the script checks that every run left its spool
-entry.
+wrapper or ``--hook-script`` runs). The ``.ini`` has a ``[loggers]`` section, as an
+operator's does. Prints mean, p50 and max of the wall time in ms, and the p50 of the CPU time
+(user + system), which the load of a shared machine disturbs much less. The hook only writes
+the spool (snf-ganeti-eventd sends from there), so both situations cost the same; the script
+checks that every run left its spool entry.
 
     .venv/bin/python benchmarks/hook.py [--runs 30]
 """

@@ -5,8 +5,10 @@ Ganeti runs it (as root, ``PWD=/``) after instance add/start/reboot/modify/stop 
 delay Ganeti, so it ALWAYS exits 0, and a hard alarm ends it within ``hook_time_limit``
 seconds. Its start-up time is added to every Ganeti job, so it does the least it can: it
 writes the message into the durable spool and exits; snf-ganeti-eventd, which flushes the
-spool on every turn of its loop (0.5 s), sends it to the broker. It imports neither kombu nor
-the core (``benchmarks/hook.py`` measures it).
+spool on every turn of its loop (0.5 s), sends it to the broker. It imports neither kombu, the
+core nor ``logging`` (only to report a failure), and the installed wrapper starts Python with
+``-I -S`` and calls ``run_installed`` (``ganeti_hook_install``; ``benchmarks/hook.py`` measures
+it).
 
 Configuration: ``$SYNNEFO_CONFIG`` or ``/etc/synnefo/synnefo.ini`` (never the script's location):
 ``[app:main]`` for ``synnefo.instance_prefix``, ``[synnefo:eventd]`` for ``spool``,
