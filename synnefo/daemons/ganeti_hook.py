@@ -25,9 +25,10 @@ import time
 from collections import namedtuple
 from collections.abc import Mapping
 
-# Only the standard library's cheapest modules and synnefo modules that import nothing else:
-# every import is paid for in every Ganeti job. logging is imported only to report a failure,
-# ipaddress only for an IPv6 subnet, socket only without a configured node_name.
+# Only standard-library modules the hook cannot do without, and synnefo modules that import
+# nothing more: every import is paid for in every Ganeti job (the installed wrapper's test
+# checks sys.modules). logging is imported only to report a failure, ipaddress only for an
+# IPv6 subnet, socket only without a configured node_name.
 from synnefo.core.domain import instance_names
 from synnefo.core.errors import ConfigurationError
 from synnefo.core.timeutil import utcnow
