@@ -5,8 +5,10 @@ Ganeti runs it (as root, ``PWD=/``) after instance add/start/reboot/modify/stop 
 delay Ganeti, so it ALWAYS exits 0, and a hard alarm ends it within ``hook_time_limit``
 seconds. Its start-up time is added to every Ganeti job, so it does the least it can: it
 writes the message into the durable spool and exits; snf-ganeti-eventd, which flushes the
-spool on every turn of its loop (0.5 s), sends it to the broker. It imports neither kombu nor
-the core (``benchmarks/hook.py`` measures it).
+spool on every turn of its loop (0.5 s), sends it to the broker. It imports neither kombu, the
+core nor ``logging`` (only to report a failure), and the installed wrapper starts Python with
+``-I -S`` and calls ``run_installed`` (``ganeti_hook_install``; ``benchmarks/hook.py`` measures
+it).
 
 Configuration: ``$SYNNEFO_CONFIG`` or ``/etc/synnefo/synnefo.ini`` (never the script's location):
 ``[app:main]`` for ``synnefo.instance_prefix``, ``[synnefo:eventd]`` for ``spool``,
@@ -15,26 +17,25 @@ that one is unsure).
 """
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
-import ipaddress
-import logging
 import os
 import signal
+import sys
 import time
-from dataclasses import dataclass, field
-from typing import Mapping
+from collections import namedtuple
+from collections.abc import Mapping
 
-# Only light modules here: every import is paid for in every Ganeti job.
-from synnefo.core.domain.naming import InstanceNaming
+# Only standard-library modules the hook cannot do without, and synnefo modules that import
+# nothing more: every import is paid for in every Ganeti job (the installed wrapper's test
+# checks sys.modules). logging is imported only to report a failure, ipaddress only for an
+# IPv6 subnet, socket only without a configured node_name.
+from synnefo.core.domain import instance_names
 from synnefo.core.errors import ConfigurationError
 from synnefo.core.timeutil import utcnow
 from synnefo.daemons import hook_config
-from synnefo.daemons.eventd.master import this_node
 from synnefo.messaging.spool_store import Spool
 
-log = logging.getLogger("synnefo.daemons.ganeti_hook")
-
+LOGGER = "synnefo.daemons.ganeti_hook"
 CONFIG_ENV, DEFAULT_CONFIG = "SYNNEFO_CONFIG", "/etc/synnefo/synnefo.ini"  # as daemons.config
 HOOK_PATHS = ("instance-add", "instance-start", "instance-reboot", "instance-modify",
               "instance-stop")
@@ -50,35 +51,30 @@ class HookTimeout(BaseException):
     """The time limit is up (BaseException so that no library's ``except Exception`` eats it)."""
 
 
-@dataclass(frozen=True)
-class Skip:
+class Skip(namedtuple("Skip", "reason")):
     """The hook has nothing to do, and why."""
-    reason: str
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class NetStatus:
+class NetStatus(namedtuple("NetStatus", "routing_key body exchange headers")):
     """The ``ganeti-net-status`` message, as ``synnefo.core.messages.net_status`` builds it
     (the same attributes as a ``Message``; built here without importing the core, and tested
-    equal to it)."""
-    routing_key: str
-    body: dict
-    exchange: str = "ganeti"
-    headers: dict = field(default_factory=dict)
+    equal to it). A named tuple, not a dataclass: ``dataclasses`` costs milliseconds to import."""
+    __slots__ = ()
 
 
 def net_status(instance: str, nics: list[dict], now: dt.datetime,
                cluster: str | None) -> NetStatus:
     body = {"type": "ganeti-net-status", "instance": instance, "nics": nics,
             "event_time": [int(now.timestamp()), now.microsecond], "cluster": cluster}
-    return NetStatus(f"ganeti.{instance.split('-', 1)[0]}.event.net", body)
+    return NetStatus(f"ganeti.{instance.split('-', 1)[0]}.event.net", body, "ganeti", {})
 
 
 # --- pure logic --------------------------------------------------------------------------
 
-def decide(env: Mapping[str, str], node_name: str, naming: InstanceNaming) -> NetStatus | Skip:
-    """The message to publish for this hook run, or why there is none; raises
-    BadHookEnvironment if the environment is unusable."""
+def decide(env: Mapping[str, str], node_name: str, prefix: str) -> NetStatus | Skip:
+    """The message to publish for this hook run (our instances: ``prefix`` and a server id),
+    or why there is none; raises BadHookEnvironment if the environment is unusable."""
     phase, path = env.get("GANETI_HOOKS_PHASE"), env.get("GANETI_HOOKS_PATH")
     if not phase or not path:
         raise BadHookEnvironment("GANETI_HOOKS_PHASE or GANETI_HOOKS_PATH is missing")
@@ -92,8 +88,8 @@ def decide(env: Mapping[str, str], node_name: str, naming: InstanceNaming) -> Ne
     if not _same_host(env.get("GANETI_MASTER", ""), node_name):
         return Skip(f"{instance}: node {node_name} is not the master "
                     f"({env.get('GANETI_MASTER')})")
-    if not naming.is_ours(instance):
-        return Skip(f"{instance} is not a Synnefo instance (prefix {naming.prefix})")
+    if instance_names.server_id(prefix, instance) is None:
+        return Skip(f"{instance} is not a Synnefo instance (prefix {prefix})")
     return net_status(instance, nics_from_env(env), utcnow(), env.get("GANETI_CLUSTER") or None)
 
 
@@ -124,8 +120,11 @@ def _nic(env: Mapping[str, str], prefix: str, index: int) -> dict:
 
 def eui64(subnet6: str | None, mac: str) -> str | None:
     """The SLAAC (EUI-64) address of ``mac`` in an IPv6 subnet of /64 or larger, else None."""
+    if not subnet6:
+        return None
+    import ipaddress  # only here: most clusters have no IPv6 subnets
     try:
-        network = ipaddress.IPv6Network(subnet6 or "", strict=False)
+        network = ipaddress.IPv6Network(subnet6, strict=False)
         octets = [int(part, 16) for part in mac.split(":")]
     except ValueError:
         return None
@@ -141,21 +140,28 @@ def _same_host(a: str, b: str) -> bool:
 
 # --- plumbing ----------------------------------------------------------------------------
 
-@contextlib.contextmanager
-def time_limit(seconds: float):
-    """Raise HookTimeout after ``seconds``; if that is swallowed, exit 0 one second later."""
-    def on_alarm(_signum, _frame):
+class time_limit:
+    """Raise HookTimeout after ``seconds``; if that is swallowed, exit 0 one second later.
+    (A class rather than ``contextlib.contextmanager``: one import less at start-up.)"""
+
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self._previous = None
+
+    def _on_alarm(self, _signum, _frame):
         signal.signal(signal.SIGALRM, lambda *_: os._exit(EXIT_CODE))
         signal.setitimer(signal.ITIMER_REAL, 1.0)
-        raise HookTimeout(f"time limit of {seconds:.1f}s reached")
+        raise HookTimeout(f"time limit of {self.seconds:.1f}s reached")
 
-    previous = signal.signal(signal.SIGALRM, on_alarm)
-    signal.setitimer(signal.ITIMER_REAL, seconds)
-    try:
-        yield
-    finally:
+    def __enter__(self):
+        self._previous = signal.signal(signal.SIGALRM, self._on_alarm)
+        signal.setitimer(signal.ITIMER_REAL, self.seconds)
+        return self
+
+    def __exit__(self, *_exc):
         signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
+        signal.signal(signal.SIGALRM, self._previous)
+        return False
 
 
 def run(env: Mapping[str, str], started: float) -> None:
@@ -167,21 +173,36 @@ def run(env: Mapping[str, str], started: float) -> None:
     config = hook_config.read(path, env) or _full_config(uri)
     signal.setitimer(signal.ITIMER_REAL, max(0.1, started + config.hook_time_limit
                                              - time.monotonic()))
-    outcome = decide(env, this_node(config.node_name), InstanceNaming(config.instance_prefix))
+    outcome = decide(env, _node_name(config.node_name), config.instance_prefix)
     if isinstance(outcome, Skip):
-        log.info("nothing to do: %s", outcome.reason)
+        _say(f"nothing to do: {outcome.reason}")
         return
     spool = Spool(config.spool)
     try:
         spool_id = spool.append(outcome)
     finally:
         spool.close()
-    log.info("spooled net status for %s (%d NIC(s)) as %d in %s; snf-ganeti-eventd sends it",
-             outcome.body["instance"], len(outcome.body["nics"]), spool_id, config.spool)
+    _say(f"spooled net status for {outcome.body['instance']} ({len(outcome.body['nics'])} "
+         f"NIC(s)) as {spool_id} in {config.spool}; snf-ganeti-eventd sends it")
+
+
+def _say(line: str) -> None:
+    """What the hook did, on stderr (where Ganeti keeps a post-hook's output only if it
+    fails). Not through logging: importing it would cost every Ganeti job; failures use it."""
+    sys.stderr.write(f"snf-ganeti-hook: {line}\n")
+    sys.stderr.flush()
+
+
+def _node_name(configured: str) -> str:
+    if configured:
+        return configured
+    from synnefo.daemons.eventd.master import this_node  # imports socket: only when needed
+    return this_node()
 
 
 def _full_config(uri: str) -> hook_config.HookConfig:
     """The full loader: slower, and the one that explains what is wrong with the file."""
+    _site_packages()
     from synnefo.daemons.eventd.cli import load_config
     settings, config = load_config(uri)
     return hook_config.HookConfig(instance_prefix=settings.instance_prefix, spool=config.spool,
@@ -189,20 +210,40 @@ def _full_config(uri: str) -> hook_config.HookConfig:
                                   hook_time_limit=config.hook_time_limit)
 
 
+def _site_packages() -> None:
+    """Run ``site`` if the interpreter skipped it (``-S``, as the installed wrapper starts
+    it): the full loader and logging handlers may need third-party packages."""
+    if sys.flags.no_site and "site" not in sys.modules:
+        import site
+        site.main()
+
+
 def _config_uri(env: Mapping[str, str]) -> str:
     return env.get(CONFIG_ENV) or DEFAULT_CONFIG
 
 
-def _setup_logging(env: Mapping[str, str]) -> None:
-    """The .ini's ``[loggers]`` if it has them (read like plaster does), else INFO to stderr."""
+def _logger(env: Mapping[str, str]):
+    """The hook's logger, configured from the .ini's ``[loggers]`` if it has them (read like
+    plaster does), else INFO to stderr. Only failures are logged, so only they pay for it."""
+    import logging
     path = _config_uri(env).split("#")[0]
     if os.path.exists(path) and _has_loggers(path):
+        _site_packages()
         from logging.config import fileConfig
-        fileConfig(path, {"here": os.path.dirname(os.path.abspath(path)),
-                          "__file__": os.path.abspath(path)}, disable_existing_loggers=False)
-        return
+        try:
+            fileConfig(path, {"here": os.path.dirname(os.path.abspath(path)),
+                              "__file__": os.path.abspath(path)}, disable_existing_loggers=False)
+            return logging.getLogger(LOGGER)
+        except Exception:  # noqa: BLE001 - a broken [loggers] must not hide the hook's error
+            _basic_logging().exception("snf-ganeti-hook: cannot use the [loggers] of %s", path)
+    return _basic_logging()
+
+
+def _basic_logging():
+    import logging
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    return logging.getLogger(LOGGER)
 
 
 def _has_loggers(path: str) -> bool:
@@ -216,16 +257,30 @@ def main(argv=None, environ: Mapping[str, str] | None = None) -> int:
     started = time.monotonic()
     try:
         with time_limit(DEFAULT_TIME_LIMIT):
-            _setup_logging(env)
             run(env, started)
     except HookTimeout as exc:
-        log.error("snf-ganeti-hook for %s stopped: %s", env.get("GANETI_INSTANCE_NAME"), exc)
+        _logger(env).error("snf-ganeti-hook for %s stopped: %s", env.get("GANETI_INSTANCE_NAME"),
+                           exc)
     except BadHookEnvironment as exc:
-        log.error("snf-ganeti-hook: bad Ganeti environment: %s", exc)
+        _logger(env).error("snf-ganeti-hook: bad Ganeti environment: %s", exc)
     except ConfigurationError as exc:
-        log.error("snf-ganeti-hook: %s; nothing published for %s", exc,
-                  env.get("GANETI_INSTANCE_NAME"))
+        _logger(env).error("snf-ganeti-hook: %s; nothing published for %s", exc,
+                           env.get("GANETI_INSTANCE_NAME"))
     except Exception:  # noqa: BLE001 - the edge: a hook must never fail Ganeti's operation
-        log.exception("snf-ganeti-hook failed for %s (%s %s)", env.get("GANETI_INSTANCE_NAME"),
-                      env.get("GANETI_HOOKS_PATH"), env.get("GANETI_HOOKS_PHASE"))
+        _logger(env).exception("snf-ganeti-hook failed for %s (%s %s)",
+                               env.get("GANETI_INSTANCE_NAME"), env.get("GANETI_HOOKS_PATH"),
+                               env.get("GANETI_HOOKS_PHASE"))
     return EXIT_CODE
+
+
+def run_installed() -> None:
+    """What the installed wrapper runs: ``main()``, then exit without the interpreter's
+    teardown (freeing every module and object: about 3 ms, a tenth of the hook's run),
+    unless a failure was logged: then exit normally, so that ``logging.shutdown`` flushes
+    the handlers."""
+    code = main()
+    if "logging" in sys.modules:
+        sys.exit(code)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -1,19 +1,23 @@
 """Install snf-ganeti-hook into Ganeti's hooks directory (``snf-manage ganeti-hooks install``).
 
-A small executable wrapper is written into each ``instance-<op>-post.d`` directory. The wrapper
-pins the absolute path of the ``snf-ganeti-hook`` script (Ganeti runs hooks with a bare
-``PATH``) and, when given, the ``.ini`` in ``SYNNEFO_CONFIG``. Ganeti only runs files whose
-name matches ``^[a-zA-Z0-9_-]+$`` and that are executable; anything else is silently skipped,
-so a bad name is refused here.
+A small executable wrapper is written into each ``instance-<op>-post.d`` directory. It pins
+absolute paths (Ganeti runs hooks with a bare ``PATH``) and, when given, the ``.ini`` in
+``SYNNEFO_CONFIG``. By default it starts this Python with ``-I -S`` (no ``site``: no scan of
+site-packages, no ``.pth`` files, no editable-install finders, about 20 ms less in every Ganeti
+job) with only the directory that holds the ``synnefo`` package on ``sys.path``; the hook needs
+nothing else on its fast path, and adds site-packages itself when it needs the full loader.
+With ``--hook-script`` the wrapper runs that script instead. Ganeti only runs files whose name
+matches ``^[a-zA-Z0-9_-]+$`` and that are executable; anything else is silently skipped, so a
+bad name is refused here.
 """
 from __future__ import annotations
 
 import os
 import re
 import shlex
-import shutil
 import sys
 
+import synnefo
 from synnefo.core.errors import ConfigurationError
 from synnefo.daemons.ganeti_hook import HOOK_PATHS
 
@@ -21,27 +25,39 @@ DEFAULT_HOOKS_DIR = "/etc/ganeti/hooks"
 DEFAULT_LINK_NAME = "50-snf-ganeti-hook"
 GANETI_HOOK_NAME = re.compile(r"^[a-zA-Z0-9_-]+$")
 MARKER = "# installed by snf-manage ganeti-hooks install"
+BOOTSTRAP = ("import sys; sys.path.append({root}); "
+             "from synnefo.daemons.ganeti_hook import run_installed; run_installed()")
 
 
 def hook_dirs(hooks_dir: str) -> list[str]:
     return [os.path.join(hooks_dir, f"{path}-post.d") for path in HOOK_PATHS]
 
 
-def default_hook_script() -> str:
-    """The ``snf-ganeti-hook`` script next to this Python (a venv's bin/), else on PATH."""
-    beside = os.path.join(os.path.dirname(sys.executable), "snf-ganeti-hook")
-    if os.access(beside, os.X_OK):
-        return beside
-    found = shutil.which("snf-ganeti-hook")
-    if not found:
-        raise ConfigurationError("snf-ganeti-hook is not installed (no script beside "
-                                 f"{sys.executable} nor on PATH); pass --hook-script")
-    return found
+def package_root() -> str:
+    """The directory that holds the ``synnefo`` package (site-packages, or the source tree of
+    an editable install)."""
+    return os.path.dirname(os.path.dirname(os.path.abspath(synnefo.__file__)))
 
 
-def wrapper_text(hook_script: str, config: str | None) -> str:
+def hook_command(python: str | None = None, root: str | None = None) -> list[str]:
+    """The fast start of the hook: ``python -I -S`` with only ``root`` added to ``sys.path``
+    (appended, so that nothing there shadows the standard library)."""
+    return [python or sys.executable, "-I", "-S", "-c",
+            BOOTSTRAP.format(root=_literal(root or package_root()))]
+
+
+def _literal(text: str) -> str:
+    """``repr(text)``, in double quotes when it can be, so the shell's single quotes stay
+    readable (repr uses single quotes only when ``text`` has none: swapping them is safe)."""
+    literal = repr(text)
+    return f'"{literal[1:-1]}"' if literal[0] == "'" and '"' not in text else literal
+
+
+def wrapper_text(hook_script: str | None, config: str | None) -> str:
+    """The wrapper: ``hook_script`` if given, else ``hook_command()``."""
     env = f"SYNNEFO_CONFIG={shlex.quote(os.path.abspath(config))} " if config else ""
-    return f"#!/bin/sh\n{MARKER}\n{env}exec {shlex.quote(hook_script)} \"$@\"\n"
+    command = shlex.quote(hook_script) if hook_script else shlex.join(hook_command())
+    return f"#!/bin/sh\n{MARKER}\n{env}exec {command} \"$@\"\n"
 
 
 def install(hooks_dir: str = DEFAULT_HOOKS_DIR, link_name: str = DEFAULT_LINK_NAME, *,
@@ -53,7 +69,7 @@ def install(hooks_dir: str = DEFAULT_HOOKS_DIR, link_name: str = DEFAULT_LINK_NA
     if not GANETI_HOOK_NAME.match(link_name):
         raise ConfigurationError(f"hook name {link_name!r} would be ignored by Ganeti: it must "
                                  "match ^[a-zA-Z0-9_-]+$ (no dots)")
-    text = wrapper_text(os.path.abspath(hook_script or default_hook_script()), config)
+    text = wrapper_text(hook_script and os.path.abspath(hook_script), config)
     targets = [os.path.join(directory, link_name) for directory in hook_dirs(hooks_dir)]
     for target in targets:
         if not force and _is_foreign(target):
@@ -101,8 +117,8 @@ def register(subparsers) -> None:
     add = actions.add_parser("install", help="write the hook into instance-*-post.d")
     add.add_argument("--hooks-dir", default=DEFAULT_HOOKS_DIR)
     add.add_argument("--name", default=DEFAULT_LINK_NAME)
-    add.add_argument("--hook-script", help="path of snf-ganeti-hook (default: found next to "
-                                           "this Python or on PATH)")
+    add.add_argument("--hook-script", help="run this script (e.g. snf-ganeti-hook) instead of "
+                                           "starting this Python with -I -S (the default)")
     add.add_argument("--force", action="store_true", help="replace a foreign file")
     add.set_defaults(func=_install_command)
     remove = actions.add_parser("uninstall", help="remove the hook")

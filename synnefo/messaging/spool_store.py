@@ -12,8 +12,9 @@ import json
 import os
 import sqlite3
 import time
-from typing import TYPE_CHECKING, Iterator
+from collections.abc import Iterator
 
+TYPE_CHECKING = False  # as typing.TYPE_CHECKING, without importing typing (the hook's start-up)
 if TYPE_CHECKING:
     from synnefo.core.contracts.bus import Message
 

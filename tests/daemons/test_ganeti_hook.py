@@ -7,13 +7,13 @@ import pytest
 from ganeti_testlib import (BROKER_URL, UNREACHABLE_URL, BrokerTap, broker_available, hook_env,
                             script, side_publisher, write_ini)
 from ganeti_testlib import prefix  # noqa: F401 - fixtures
-from synnefo.core.domain.naming import InstanceNaming
 from synnefo.daemons import ganeti_hook
 from synnefo.daemons.ganeti_hook import BadHookEnvironment, Skip, decide, eui64
+from synnefo.daemons.ganeti_hook_install import hook_command
 from synnefo.messaging.spool import Spool, SpoolingPublisher
 
 NODE = "node1.example.test"
-SNF = InstanceNaming("snf-")
+SNF = "snf-"
 
 
 def test_instance_add_post_reports_both_nics():
@@ -118,9 +118,10 @@ def _ini(tmp_path, prefix, amqp_url, **extra):
 
 
 def run_hook(env, ini, timeout=60):
-    """Run the installed script like Ganeti: PWD=/, bare PATH, only the GANETI_* environment."""
+    """Run the hook like Ganeti runs the installed wrapper: its command (``python -I -S``),
+    PWD=/, bare PATH, only the GANETI_* environment."""
     env = {**env, "PATH": "/sbin:/bin:/usr/sbin:/usr/bin", "SYNNEFO_CONFIG": ini}
-    return subprocess.run([script("snf-ganeti-hook")], env=env, cwd="/", capture_output=True,
+    return subprocess.run(hook_command(script("python")), env=env, cwd="/", capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -188,6 +189,32 @@ def test_the_hook_imports_neither_kombu_nor_the_core(tmp_path, prefix):
     result = subprocess.run([script("python"), "-c", code], env=env, cwd="/",
                             capture_output=True, text=True, timeout=60)
     assert "HEAVY []" in result.stdout, result.stdout + result.stderr
+    assert len(_spooled(tmp_path)) == 1
+
+
+# Each module the installed hook imports is paid for in every Ganeti job: these cost milliseconds
+# and are only needed off the fast path (a failure to log, IPv6, no node_name, the full loader).
+SLOW_TO_IMPORT = ("site", "logging", "typing", "dataclasses", "inspect", "socket", "ipaddress")
+REPORT_MODULES = (
+    "main(); third = sorted(n for n, m in list(sys.modules.items()) if not n.startswith("
+    "'synnefo') and 'site-packages' in (getattr(m, '__file__', None) or ''))\n"
+    f"print('THIRD-PARTY', third); print('SLOW', [n for n in {SLOW_TO_IMPORT!r} "
+    "if n in sys.modules])")
+
+
+def test_the_installed_hook_imports_only_light_standard_library_modules(tmp_path, prefix):
+    """The wrapper's command (``python -I -S``, only synnefo's directory added), with a report
+    of ``sys.modules`` after ``main()`` in place of ``run_installed()``."""
+    argv = hook_command(script("python"))
+    assert argv[1:3] == ["-I", "-S"] and argv[-1].endswith("import run_installed; run_installed()")
+    argv[-1] = argv[-1].replace("import run_installed; run_installed()", "import main; "
+                                + REPORT_MODULES)
+    env = {**hook_env("instance-add.post", prefix), "PATH": "/usr/bin:/bin",
+           "SYNNEFO_CONFIG": _ini(tmp_path, prefix, UNREACHABLE_URL)}
+    result = subprocess.run(argv, env=env, cwd="/", capture_output=True, text=True, timeout=60)
+    assert "THIRD-PARTY []" in result.stdout, result.stdout + result.stderr
+    assert "SLOW []" in result.stdout, result.stdout
+    assert "spooled net status" in result.stderr
     assert len(_spooled(tmp_path)) == 1
 
 

@@ -25,18 +25,41 @@ def test_install_writes_an_executable_hook_ganeti_will_run_into_each_post_dir(tm
         assert os.stat(path).st_mode & stat.S_IXUSR
 
 
-def test_installed_hook_runs_the_real_hook_with_the_pinned_config(tmp_path):
+def _run(path, env):
+    env = {**env, "PATH": "/sbin:/bin:/usr/sbin:/usr/bin"}
+    return subprocess.run([path], env=env, cwd="/", capture_output=True, text=True, timeout=60)
+
+
+@pytest.mark.parametrize("hook_script", [None, "snf-ganeti-hook"])
+def test_installed_hook_runs_the_real_hook_with_the_pinned_config(tmp_path, hook_script):
     prefix = unique_prefix()
     spool = tmp_path / "spool.sqlite"
     ini = write_ini(tmp_path / "synnefo.ini", prefix=prefix, amqp_url=UNREACHABLE_URL,
                     node_name="node1.example.test", spool=str(spool))
-    (path, *_) = install(str(tmp_path / "hooks"), hook_script=script("snf-ganeti-hook"),
+    (path, *_) = install(str(tmp_path / "hooks"), hook_script=hook_script and script(hook_script),
                          config=ini)
-    env = {**hook_env("instance-add.post", prefix), "PATH": "/sbin:/bin:/usr/sbin:/usr/bin"}
-    result = subprocess.run([path], env=env, cwd="/", capture_output=True, text=True,
-                            timeout=60)
+    result = _run(path, hook_env("instance-add.post", prefix))
     assert result.returncode == 0, result.stderr
+    assert "spooled net status" in result.stderr
     assert [m.body["instance"] for _, m in Spool(str(spool)).peek()] == [f"{prefix}101"]
+
+
+def test_the_default_wrapper_starts_python_without_site(tmp_path):
+    (path, *_) = install(str(tmp_path / "hooks"), config=str(tmp_path / "synnefo.ini"))
+    text = open(path, encoding="utf-8").read()
+    assert " -I -S -c " in text and "ganeti_hook import run_installed" in text
+
+
+def test_the_installed_hook_falls_back_to_the_full_loader_with_site_packages(tmp_path):
+    """An .ini the light reader is unsure of (no [app:main]: the full loader takes the default
+    prefix): the hook, started without site-packages, adds them for plaster and colander."""
+    spool = tmp_path / "spool.sqlite"
+    ini = tmp_path / "synnefo.ini"
+    ini.write_text(f"[synnefo:eventd]\nspool = {spool}\nnode_name = node1.example.test\n")
+    (path, *_) = install(str(tmp_path / "hooks"), config=str(ini))
+    result = _run(path, hook_env("instance-add.post", "snf-"))
+    assert result.returncode == 0, result.stderr
+    assert [m.body["instance"] for _, m in Spool(str(spool)).peek()] == ["snf-101"]
 
 
 @pytest.mark.parametrize("name", ["snf-hook.sh", "50 snf", "", "../evil"])

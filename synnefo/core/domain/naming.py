@@ -6,14 +6,15 @@ A bad prefix raises ``ValueError``; the settings schema rejects it first, with t
 """
 from dataclasses import dataclass
 
+from synnefo.core.domain import instance_names
+
 
 @dataclass(frozen=True)
 class InstanceNaming:
     prefix: str = "snf-"
 
     def __post_init__(self):
-        if "-" not in self.prefix:
-            raise ValueError(f"instance prefix {self.prefix!r} must contain a dash")
+        instance_names.check_prefix(self.prefix)
 
     @property
     def routing_prefix(self) -> str:
@@ -24,12 +25,7 @@ class InstanceNaming:
 
     def server_id(self, instance_name: str) -> int | None:
         """The server id for one of our instance names, or None if the name is not ours."""
-        if not isinstance(instance_name, str) or not instance_name.startswith(self.prefix):
-            return None
-        rest = instance_name[len(self.prefix):]
-        if not rest.isascii() or not rest.isdigit() or rest.startswith("0"):
-            return None
-        return int(rest)
+        return instance_names.server_id(self.prefix, instance_name)
 
     def is_ours(self, instance_name: str) -> bool:
         return self.server_id(instance_name) is not None
