@@ -16,8 +16,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import concurrent.futures
+import multiprocessing
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -35,96 +37,161 @@ STREAM_CHUNK = b"\x5a" * (1 << 20)
 
 # --- a minimal RFB viewer: full-screen Raw updates ------------------------------------------
 
-async def open_viewer(port: int, password: str = ""):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    await handshake.open_destination(reader, writer, password)
-    writer.write(b"\x01")  # ClientInit: shared
-    width, height = struct.unpack("!HH", await reader.readexactly(4))
-    pixel_format = await reader.readexactly(16)
-    name_length = struct.unpack("!I", await reader.readexactly(4))[0]
-    await reader.readexactly(name_length)
-    writer.write(struct.pack("!BxHi", 2, 1, 0))  # SetEncodings: Raw only
-    return reader, writer, width, height, pixel_format[0] // 8
+VIEWER_BUFFER = 256 * 1024
 
 
-async def read_update(reader) -> int:
+class Viewer:
+    """A blocking RFB client reading through one fixed buffer with recv_into, as a native
+    viewer does. Direct and proxied runs use this same client; it costs about a tenth of a
+    CPU second per GB, so it is not what limits either path."""
+
+    def __init__(self, port: int, password: str = ""):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.view = memoryview(bytearray(VIEWER_BUFFER))
+        self.start = self.end = 0
+        asyncio.run(handshake.open_destination(self, self, password))
+
+    async def readexactly(self, size: int) -> bytes:  # what the handshake reads with
+        return self.read(size)
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    async def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _fill(self) -> None:
+        if self.start == self.end:
+            self.start = self.end = 0
+        elif self.end == len(self.view):
+            left = self.end - self.start
+            self.view[:left] = self.view[self.start:self.end]
+            self.start, self.end = 0, left
+        received = self.sock.recv_into(self.view[self.end:])
+        if not received:
+            raise ConnectionError("the server closed the connection")
+        self.end += received
+
+    def receive(self) -> int:
+        """Drop what the buffer holds, receive once more; returns the bytes received."""
+        self.start = self.end = 0
+        self._fill()
+        return self.end
+
+    def read(self, size: int) -> bytes:
+        while self.end - self.start < size:
+            self._fill()
+        self.start += size
+        return bytes(self.view[self.start - size:self.start])
+
+    def skip(self, size: int) -> int:
+        """Consume ``size`` bytes where they lie in the buffer (pixel data)."""
+        left = size
+        while left:
+            if self.start == self.end:
+                self._fill()
+            taken = min(left, self.end - self.start)
+            self.start += taken
+            left -= taken
+        return size
+
+
+def open_viewer(port: int, password: str = "") -> tuple[Viewer, int, int, int]:
+    viewer = Viewer(port, password)
+    viewer.write(b"\x01")  # ClientInit: shared
+    width, height = struct.unpack("!HH", viewer.read(4))
+    pixel_format = viewer.read(16)
+    viewer.read(struct.unpack("!I", viewer.read(4))[0])  # the desktop's name
+    viewer.write(struct.pack("!BxHi", 2, 1, 0))  # SetEncodings: Raw only
+    return viewer, width, height, pixel_format[0] // 8
+
+
+def read_update(viewer: Viewer, bpp: int) -> int:
     """Read one FramebufferUpdate (skipping other server messages); returns its size in bytes."""
     while True:
-        kind = (await reader.readexactly(1))[0]
+        kind = viewer.read(1)[0]
         if kind == 0:
-            return await _read_rectangles(reader)
+            return _read_rectangles(viewer, bpp)
         if kind == 2:  # Bell
             continue
         if kind == 3:  # ServerCutText
-            _, length = struct.unpack("!3sI", await reader.readexactly(7))
-            await reader.readexactly(length)
+            viewer.skip(struct.unpack("!3xI", viewer.read(7))[0])
             continue
         raise RuntimeError(f"unexpected server message {kind}")
 
 
-async def _read_rectangles(reader) -> int:
-    _, count = struct.unpack("!BH", await reader.readexactly(3))
+def _read_rectangles(viewer: Viewer, bpp: int) -> int:
+    count = struct.unpack("!xH", viewer.read(3))[0]
     total = 4
     for _ in range(count):
-        x, y, w, h, encoding = struct.unpack("!HHHHi", await reader.readexactly(12))
+        _, _, w, h, encoding = struct.unpack("!HHHHi", viewer.read(12))
         if encoding != 0:
             raise RuntimeError(f"unexpected encoding {encoding}")
-        total += 12 + await _skip(reader, w * h * _read_rectangles.bpp)
+        total += 12 + viewer.skip(w * h * bpp)
     return total
 
 
-async def _skip(reader, size: int) -> int:
-    left = size
-    while left:
-        left -= len(await reader.read(min(left, 1 << 20)))
-    return size
-
-
-async def framebuffer_rate(port: int, password: str, seconds: float) -> float:
-    reader, writer, width, height, bpp = await open_viewer(port, password)
-    _read_rectangles.bpp = bpp
+def framebuffer_rate(port: int, password: str, seconds: float) -> float:
+    viewer, width, height, bpp = open_viewer(port, password)
     request = struct.pack("!BBHHHH", 3, 0, 0, 0, width, height)  # non-incremental, full screen
     moved, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        writer.write(request)
-        moved += await read_update(reader)
+        viewer.write(request)
+        moved += read_update(viewer, bpp)
     elapsed = time.perf_counter() - started
-    writer.close()
+    viewer.close()
     return moved / elapsed / MB
 
 
 # --- a synthetic RFB server that streams as fast as it can ----------------------------------
 
-async def streaming_server():
-    """A server streaming to every client until it goes; returns (server, its client tasks)."""
-    tasks = set()
-
-    async def serve(reader, writer):
-        tasks.add(asyncio.current_task())
-        writer.write(rfb.encode_version(rfb.V3_8))
-        await reader.readexactly(12)
-        writer.write(bytes([1, rfb.SEC_NONE]))
-        await reader.readexactly(1)
-        writer.write(rfb.u32(rfb.RESULT_OK))
-        try:
-            while True:
-                writer.write(STREAM_CHUNK)
-                await writer.drain()
-        except (ConnectionError, OSError, asyncio.CancelledError):
-            pass  # the benchmark is over
-        finally:
-            writer.close()
-    return await asyncio.start_server(serve, "127.0.0.1", 0), tasks
+async def _stream_to(reader, writer) -> None:
+    writer.write(rfb.encode_version(rfb.V3_8))
+    await reader.readexactly(12)
+    writer.write(bytes([1, rfb.SEC_NONE]))
+    await reader.readexactly(1)
+    writer.write(rfb.u32(rfb.RESULT_OK))
+    try:
+        while True:
+            writer.write(STREAM_CHUNK)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass  # the viewer went away
+    finally:
+        writer.close()
 
 
-async def stream_rate(port: int, password: str, seconds: float) -> float:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    await handshake.open_destination(reader, writer, password)
+async def _serve_stream(listening: socket.socket) -> None:
+    server = await asyncio.start_server(_stream_to, sock=listening)
+    await server.serve_forever()
+
+
+def _run_streaming_server(listening: socket.socket) -> None:
+    asyncio.run(_serve_stream(listening))
+
+
+def start_streaming_server() -> tuple[multiprocessing.Process, int]:
+    """A synthetic RFB server in its own process (like a real VNC server), streaming to every
+    client until it goes; returns (process, port)."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    process = multiprocessing.get_context("fork").Process(target=_run_streaming_server,
+                                                           args=(listening,), daemon=True)
+    process.start()
+    listening.close()
+    return process, port
+
+
+def stream_rate(port: int, password: str, seconds: float) -> float:
+    viewer = Viewer(port, password)
     moved, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        moved += len(await reader.read(1 << 20))
+        moved += viewer.receive()
     elapsed = time.perf_counter() - started
-    writer.close()
+    viewer.close()
     return moved / elapsed / MB
 
 
@@ -167,38 +234,37 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def median_pair(measure, control: str, port: int, seconds: float, proxy_pid: int,
+def median_pair(measure, control: str, port: int, seconds: float, proxy_pid: int,
                       rounds: int = 3):
     """Median MB/s (direct, proxied) over interleaved rounds (the machine is shared), and the
     proxy's CPU seconds per GB relayed over all proxied rounds."""
     direct, proxied, cpu, moved = [], [], 0.0, 0.0
     for _ in range(rounds):
-        direct.append(await measure(port, "", seconds))
+        direct.append(measure(port, "", seconds))
         forwarded = forward(control, port)
         before = cpu_seconds(proxy_pid)
-        proxied.append(await measure(forwarded, "benchpw1", seconds))
+        proxied.append(measure(forwarded, "benchpw1", seconds))
         cpu += cpu_seconds(proxy_pid) - before
         moved += proxied[-1] * seconds / 1000
     return sorted(direct)[rounds // 2], sorted(proxied)[rounds // 2], cpu / moved
 
 
-async def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float,
+def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float,
                         proxy_pid: int) -> None:
-    direct, proxied, cpu = await median_pair(framebuffer_rate, control, vnc.port, seconds,
+    direct, proxied, cpu = median_pair(framebuffer_rate, control, vnc.port, seconds,
                                              proxy_pid)
     print(f"Xtigervnc {vnc.width}x{vnc.height} full updates: direct {direct:8.1f} MB/s   "
           f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.2f}x; proxy CPU "
           f"{cpu:.2f} s/GB)")
-    server, tasks = await streaming_server()
-    port = server.sockets[0].getsockname()[1]
-    direct, proxied, cpu = await median_pair(stream_rate, control, port, seconds, proxy_pid)
+    server, port = start_streaming_server()
+    try:
+        direct, proxied, cpu = median_pair(stream_rate, control, port, seconds, proxy_pid)
+    finally:
+        server.terminate()
+        server.join()
     print(f"synthetic RFB stream:           direct {direct:8.1f} MB/s   "
           f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.2f}x; proxy CPU "
           f"{cpu:.2f} s/GB)")
-    server.close()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
 
 
 def main() -> None:
@@ -212,7 +278,7 @@ def main() -> None:
     vnc = vncserver.start(args.width, args.height)
     process, control = start_proxy(workdir)
     try:
-        asyncio.run(relay_figures(control, vnc, args.seconds, process.pid))
+        relay_figures(control, vnc, args.seconds, process.pid)
         sequential = setup_rate(control, vnc.port, args.forwardings, 1)
         concurrent_ = setup_rate(control, vnc.port, args.forwardings, 50)
         print(f"forwardings set up: {sequential:8.0f}/s one at a time   "

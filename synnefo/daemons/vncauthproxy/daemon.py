@@ -103,8 +103,7 @@ class ProxyDaemon:
         destination = Destination(request.destination_address, address, request.destination_port)
         forwarding = Forwarding(destination, request.password, self.config, self._forget,
                                 self.admission)
-        busy = self.forwardings.keys() | self._reserved
-        for port in self._ports.candidates(request.source_port, busy):
+        for port in self._ports.candidates(request.source_port, self._busy):
             if await self._try_listen(forwarding, port, fixed=bool(request.source_port)):
                 self.forwardings[forwarding.port] = forwarding
                 log.info("forwarding port %d to %s opened", forwarding.port, destination)
@@ -123,6 +122,9 @@ class ProxyDaemon:
             return False
         finally:
             self._reserved.discard(port)
+
+    def _busy(self, port: int) -> bool:
+        return port in self.forwardings or port in self._reserved
 
     def _forget(self, forwarding: Forwarding) -> None:
         if self.forwardings.get(forwarding.port) is forwarding:
