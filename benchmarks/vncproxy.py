@@ -25,6 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 from synnefo.daemons.vncauthproxy import handshake, rfb
 from synnefo.protocols.vncauthproxy import request_forwarding
@@ -227,6 +228,32 @@ def setup_rate(control: str, port: int, count: int, workers: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+def _answer_forever(listening: socket.socket) -> None:
+    answer = b'{"status": "OK", "source_port": 1}\n'
+    while True:
+        connection, _ = listening.accept()
+        with connection:
+            request = b""
+            while not request.endswith(b"\n"):
+                request += connection.recv(4096)
+            connection.sendall(answer)
+
+
+def start_floor_server(workdir: str) -> tuple[multiprocessing.Process, str]:
+    """The least a control endpoint can do: a process that reads each request up to its
+    newline and sends a fixed answer, one connection at a time. It shows what the client side
+    of the forwardings figures (request_forwarding, thread pool) costs by itself."""
+    path = os.path.join(workdir, "floor.sock")
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(path)
+    listening.listen(1024)
+    process = multiprocessing.get_context("fork").Process(target=_answer_forever,
+                                                           args=(listening,), daemon=True)
+    process.start()
+    listening.close()
+    return process, path
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` so far (Linux /proc)."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -234,37 +261,75 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+@dataclass
+class Pair:
+    """Medians of interleaved rounds (MB/s), and CPU seconds per GB over all rounds."""
+    direct: float
+    proxied: float
+    proxy_cpu: float
+    viewer_cpu_direct: float
+    viewer_cpu_proxied: float
+
+    @property
+    def ratio(self) -> float:
+        return self.proxied / self.direct
+
+
+def _timed(measure, port: int, password: str, seconds: float, pid: int | None):
+    """(MB/s, GB moved, viewer CPU s, CPU s of process ``pid``)."""
+    viewer, other = time.process_time(), cpu_seconds(pid) if pid else 0.0
+    rate = measure(port, password, seconds)
+    other = cpu_seconds(pid) - other if pid else 0.0
+    return rate, rate * seconds / 1000, time.process_time() - viewer, other
+
+
 def median_pair(measure, control: str, port: int, seconds: float, proxy_pid: int,
-                      rounds: int = 3):
-    """Median MB/s (direct, proxied) over interleaved rounds (the machine is shared), and the
-    proxy's CPU seconds per GB relayed over all proxied rounds."""
-    direct, proxied, cpu, moved = [], [], 0.0, 0.0
+                rounds: int = 3) -> Pair:
+    """Direct and proxied rounds, interleaved (the machine may be shared)."""
+    direct, proxied = [], []
     for _ in range(rounds):
-        direct.append(measure(port, "", seconds))
-        forwarded = forward(control, port)
-        before = cpu_seconds(proxy_pid)
-        proxied.append(measure(forwarded, "benchpw1", seconds))
-        cpu += cpu_seconds(proxy_pid) - before
-        moved += proxied[-1] * seconds / 1000
-    return sorted(direct)[rounds // 2], sorted(proxied)[rounds // 2], cpu / moved
+        direct.append(_timed(measure, port, "", seconds, None))
+        proxied.append(_timed(measure, forward(control, port), "benchpw1", seconds, proxy_pid))
+
+    def per_gb(rows, column):
+        return sum(row[column] for row in rows) / sum(row[1] for row in rows)
+    return Pair(sorted(row[0] for row in direct)[rounds // 2],
+                sorted(row[0] for row in proxied)[rounds // 2], per_gb(proxied, 3),
+                per_gb(direct, 2), per_gb(proxied, 2))
+
+
+def _print_pair(label: str, pair: Pair) -> None:
+    print(f"{label} direct {pair.direct:8.1f} MB/s   through proxy {pair.proxied:8.1f} MB/s  "
+          f"({pair.ratio:.2f}x; proxy CPU {pair.proxy_cpu:.2f} s/GB; viewer CPU "
+          f"{pair.viewer_cpu_direct:.2f} direct, {pair.viewer_cpu_proxied:.2f} proxied s/GB)")
 
 
 def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float,
-                        proxy_pid: int) -> None:
-    direct, proxied, cpu = median_pair(framebuffer_rate, control, vnc.port, seconds,
-                                             proxy_pid)
-    print(f"Xtigervnc {vnc.width}x{vnc.height} full updates: direct {direct:8.1f} MB/s   "
-          f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.2f}x; proxy CPU "
-          f"{cpu:.2f} s/GB)")
+                  proxy_pid: int) -> tuple[Pair, Pair]:
+    updates = median_pair(framebuffer_rate, control, vnc.port, seconds, proxy_pid)
+    _print_pair(f"Xtigervnc {vnc.width}x{vnc.height} full updates:", updates)
     server, port = start_streaming_server()
     try:
-        direct, proxied, cpu = median_pair(stream_rate, control, port, seconds, proxy_pid)
+        stream = median_pair(stream_rate, control, port, seconds, proxy_pid)
     finally:
         server.terminate()
         server.join()
-    print(f"synthetic RFB stream:           direct {direct:8.1f} MB/s   "
-          f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.2f}x; proxy CPU "
-          f"{cpu:.2f} s/GB)")
+    _print_pair("synthetic RFB stream:           ", stream)
+    return updates, stream
+
+
+def forwarding_figures(control: str, workdir: str, port: int, count: int) -> tuple[float, float]:
+    floor, floor_control = start_floor_server(workdir)
+    try:
+        floor_rates = [setup_rate(floor_control, port, count, w) for w in (1, 50)]
+    finally:
+        floor.terminate()
+        floor.join()
+    rates = [setup_rate(control, port, count, w) for w in (1, 50)]
+    print(f"forwardings set up: {rates[0]:8.0f}/s one at a time   "
+          f"{rates[1]:8.0f}/s with 50 clients at once   (floor, a fixed answer from a "
+          f"bare UNIX-socket server: {floor_rates[0]:.0f}/s and {floor_rates[1]:.0f}/s)")
+    return rates[0], rates[1]
 
 
 def main() -> None:
@@ -278,16 +343,19 @@ def main() -> None:
     vnc = vncserver.start(args.width, args.height)
     process, control = start_proxy(workdir)
     try:
-        relay_figures(control, vnc, args.seconds, process.pid)
-        sequential = setup_rate(control, vnc.port, args.forwardings, 1)
-        concurrent_ = setup_rate(control, vnc.port, args.forwardings, 50)
-        print(f"forwardings set up: {sequential:8.0f}/s one at a time   "
-              f"{concurrent_:8.0f}/s with 50 clients at once")
+        updates, stream = relay_figures(control, vnc, args.seconds, process.pid)
+        serial, parallel = forwarding_figures(control, workdir, vnc.port, args.forwardings)
     finally:
         process.terminate()
         process.wait()
         vnc.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    print(f"FIGURE vnc.relay.tigervnc {updates.ratio:.2f} x target >= 0.8")
+    print(f"FIGURE vnc.relay.stream {stream.ratio:.2f} x target >= 0.8")
+    print(f"FIGURE vnc.forwardings.serial {serial:.0f} /s target >= 2000")
+    print(f"FIGURE vnc.forwardings.parallel {parallel:.0f} /s target >= 2000")
+    print(f"FIGURE vnc.cpu_per_gb {max(updates.proxy_cpu, stream.proxy_cpu):.2f} s/GB "
+          f"target <= 0.4")
 
 
 if __name__ == "__main__":
