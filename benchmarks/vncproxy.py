@@ -6,10 +6,15 @@ separate process on loopback, then prints:
   * a synthetic RFB server that streams bytes as fast as it can, direct and through the proxy
     (what the relay alone can carry);
   * forwardings set up per second over the UNIX control socket, one at a time and 50 at once;
-  * the proxy's CPU time per GB relayed, a figure that depends little on what else the machine
-    runs (on Linux the relay splices socket -> pipe -> socket; the ratios need an idle machine).
+  * CPU seconds per GB of the proxy, the viewer and the server, direct and proxied (figures
+    the machine's load disturbs less than MB/s; the ratios need an idle machine);
+  * beside the forwardings, the proxy's and the client's CPU per request, and a floor: the
+    same client against a bare UNIX-socket server that sends a fixed answer.
+The viewer is a blocking socket reading into one fixed buffer (recv_into), the same code for
+both paths; the synthetic server runs in its own process, like a real VNC server.
 
 Usage: .venv/bin/python benchmarks/vncproxy.py [--seconds 2] [--width 1920 --height 1080]
+           [--proxy-source DIR]   (the proxy from another checkout: before/after in one run)
 """
 from __future__ import annotations
 
@@ -198,12 +203,15 @@ def stream_rate(port: int, password: str, seconds: float) -> float:
 
 # --- the proxy process and the measurements -------------------------------------------------
 
-def start_proxy(workdir: str):
+def start_proxy(workdir: str, source: str | None = None):
+    """snf-vncauthproxy in its own process; ``source``: run the code of that checkout instead
+    (e.g. a ``git worktree`` of an older commit, for before/after figures from one run)."""
     control = os.path.join(workdir, "control.sock")
-    script = os.path.join(os.path.dirname(sys.executable), "snf-vncauthproxy")
-    process = subprocess.Popen([script, "--control-socket", control, "--listen-address",
-                                "127.0.0.1", "--port-range", loopback_port_range(3000),
-                                "--expiry-seconds", "5"], stderr=subprocess.DEVNULL)
+    env = dict(os.environ, PYTHONPATH=source) if source else None
+    process = subprocess.Popen([sys.executable, "-m", "synnefo.daemons.vncauthproxy",
+                                "--control-socket", control, "--listen-address", "127.0.0.1",
+                                "--port-range", loopback_port_range(3000), "--expiry-seconds",
+                                "5"], stderr=subprocess.DEVNULL, env=env, cwd=source)
     deadline = time.monotonic() + 30
     while not os.path.exists(control):
         if time.monotonic() > deadline or process.poll() is not None:
@@ -269,48 +277,56 @@ class Pair:
     proxy_cpu: float
     viewer_cpu_direct: float
     viewer_cpu_proxied: float
+    server_cpu_direct: float
+    server_cpu_proxied: float
 
     @property
     def ratio(self) -> float:
         return self.proxied / self.direct
 
 
-def _timed(measure, port: int, password: str, seconds: float, pid: int | None):
-    """(MB/s, GB moved, viewer CPU s, CPU s of process ``pid``)."""
-    viewer, other = time.process_time(), cpu_seconds(pid) if pid else 0.0
+def _timed(measure, port: int, password: str, seconds: float, pids: tuple[int, int]):
+    """(MB/s, GB moved, viewer CPU s, CPU s of the server, CPU s of the proxy); pid 0: none."""
+    def others():
+        return [cpu_seconds(pid) if pid else 0.0 for pid in pids]
+    viewer, before = time.process_time(), others()
     rate = measure(port, password, seconds)
-    other = cpu_seconds(pid) - other if pid else 0.0
-    return rate, rate * seconds / 1000, time.process_time() - viewer, other
+    after = others()
+    return (rate, rate * seconds / 1000, time.process_time() - viewer,
+            after[0] - before[0], after[1] - before[1])
 
 
-def median_pair(measure, control: str, port: int, seconds: float, proxy_pid: int,
+def median_pair(measure, control: str, port: int, seconds: float, pids: tuple[int, int],
                 rounds: int = 3) -> Pair:
-    """Direct and proxied rounds, interleaved (the machine may be shared)."""
+    """Direct and proxied rounds, interleaved (the machine may be shared); ``pids``: the
+    server's and the proxy's processes."""
     direct, proxied = [], []
     for _ in range(rounds):
-        direct.append(_timed(measure, port, "", seconds, None))
-        proxied.append(_timed(measure, forward(control, port), "benchpw1", seconds, proxy_pid))
+        direct.append(_timed(measure, port, "", seconds, (pids[0], 0)))
+        proxied.append(_timed(measure, forward(control, port), "benchpw1", seconds, pids))
 
     def per_gb(rows, column):
         return sum(row[column] for row in rows) / sum(row[1] for row in rows)
     return Pair(sorted(row[0] for row in direct)[rounds // 2],
-                sorted(row[0] for row in proxied)[rounds // 2], per_gb(proxied, 3),
-                per_gb(direct, 2), per_gb(proxied, 2))
+                sorted(row[0] for row in proxied)[rounds // 2], per_gb(proxied, 4),
+                per_gb(direct, 2), per_gb(proxied, 2), per_gb(direct, 3), per_gb(proxied, 3))
 
 
 def _print_pair(label: str, pair: Pair) -> None:
     print(f"{label} direct {pair.direct:8.1f} MB/s   through proxy {pair.proxied:8.1f} MB/s  "
-          f"({pair.ratio:.2f}x; proxy CPU {pair.proxy_cpu:.2f} s/GB; viewer CPU "
-          f"{pair.viewer_cpu_direct:.2f} direct, {pair.viewer_cpu_proxied:.2f} proxied s/GB)")
+          f"({pair.ratio:.2f}x)\n    CPU s/GB: proxy {pair.proxy_cpu:.2f}; viewer "
+          f"{pair.viewer_cpu_direct:.2f} direct, {pair.viewer_cpu_proxied:.2f} proxied; server "
+          f"{pair.server_cpu_direct:.2f} direct, {pair.server_cpu_proxied:.2f} proxied")
 
 
 def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float,
                   proxy_pid: int) -> tuple[Pair, Pair]:
-    updates = median_pair(framebuffer_rate, control, vnc.port, seconds, proxy_pid)
+    updates = median_pair(framebuffer_rate, control, vnc.port, seconds,
+                          (vnc.process.pid, proxy_pid))
     _print_pair(f"Xtigervnc {vnc.width}x{vnc.height} full updates:", updates)
     server, port = start_streaming_server()
     try:
-        stream = median_pair(stream_rate, control, port, seconds, proxy_pid)
+        stream = median_pair(stream_rate, control, port, seconds, (server.pid, proxy_pid))
     finally:
         server.terminate()
         server.join()
@@ -318,18 +334,24 @@ def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float,
     return updates, stream
 
 
-def forwarding_figures(control: str, workdir: str, port: int, count: int) -> tuple[float, float]:
+def forwarding_figures(control: str, workdir: str, port: int, count: int,
+                       proxy_pid: int) -> tuple[float, float]:
     floor, floor_control = start_floor_server(workdir)
     try:
         floor_rates = [setup_rate(floor_control, port, count, w) for w in (1, 50)]
     finally:
         floor.terminate()
         floor.join()
-    rates = [setup_rate(control, port, count, w) for w in (1, 50)]
-    print(f"forwardings set up: {rates[0]:8.0f}/s one at a time   "
-          f"{rates[1]:8.0f}/s with 50 clients at once   (floor, a fixed answer from a "
-          f"bare UNIX-socket server: {floor_rates[0]:.0f}/s and {floor_rates[1]:.0f}/s)")
-    return rates[0], rates[1]
+    client, proxy = time.process_time(), cpu_seconds(proxy_pid)
+    serial = setup_rate(control, port, count, 1)
+    client, proxy = time.process_time() - client, cpu_seconds(proxy_pid) - proxy
+    parallel = setup_rate(control, port, count, 50)
+    print(f"forwardings set up: {serial:8.0f}/s one at a time   {parallel:8.0f}/s with 50 "
+          f"clients at once\n    one at a time, CPU per request: proxy {proxy / count * 1e6:.0f} "
+          f"us, client {client / count * 1e6:.0f} us\n    floor (a bare UNIX-socket server "
+          f"sending a fixed answer, same client): {floor_rates[0]:.0f}/s and "
+          f"{floor_rates[1]:.0f}/s")
+    return serial, parallel
 
 
 def main() -> None:
@@ -338,13 +360,16 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--forwardings", type=int, default=1000)
+    parser.add_argument("--proxy-source", metavar="DIR",
+                        help="run the proxy from this checkout (default: the installed code)")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="snf-vap-bench-")
     vnc = vncserver.start(args.width, args.height)
-    process, control = start_proxy(workdir)
+    process, control = start_proxy(workdir, args.proxy_source)
     try:
         updates, stream = relay_figures(control, vnc, args.seconds, process.pid)
-        serial, parallel = forwarding_figures(control, workdir, vnc.port, args.forwardings)
+        serial, parallel = forwarding_figures(control, workdir, vnc.port, args.forwardings,
+                                              process.pid)
     finally:
         process.terminate()
         process.wait()
