@@ -8,8 +8,9 @@ StreamReaders had already buffered is sent first.
 Why copy rather than splice(2): on loopback, splicing keeps the sender's pages referenced until
 the receiver reads them, so the VNC server's kernel cannot recycle its socket page and both ends
 spend more CPU than the copy saves (docs/performance.md, "The vncauthproxy relay"). Every
-readable source is read into the same buffer and written out at once; only a remainder the
-target cannot take is copied aside, and that direction stops reading until it is sent.
+readable source is read into the event loop's current buffer and written out at once; a
+direction whose target cannot take it all stops reading and keeps the rest where it lies
+(``_Buffers``) until it is sent.
 """
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ import os
 import socket
 import threading
 
-BUFFER_SIZE = 4 << 20  # bytes read at once; one buffer per event-loop thread, not per relay
+BUFFER_SIZE = 4 << 20  # bytes read at once; buffers belong to the event loop, not to relays
+LENDABLE = 4  # buffers kept by blocked directions at most; beyond, their rest is copied
 _local = threading.local()
 
 
@@ -44,12 +46,45 @@ class Detached:
         self.sock.close()
 
 
-def _buffer() -> memoryview:
-    """This thread's read buffer: never referenced once a callback returns, so it is shared."""
-    view = getattr(_local, "view", None)
-    if view is None:
-        view = _local.view = memoryview(bytearray(BUFFER_SIZE))
-    return view
+class _Buffers:
+    """The read buffers of one event-loop thread.
+
+    Every direction reads into ``current`` and sends at once, so one buffer serves all relays.
+    A direction whose target cannot take everything keeps that buffer until the rest has gone
+    (no copy) and the others read into another one; past ``LENDABLE`` such directions the rest
+    is copied instead, so the memory stays bounded whatever the number of consoles.
+    """
+
+    def __init__(self):
+        self._current: memoryview | None = None
+        self._spare: list[memoryview] = []
+        self._lent = 0
+
+    def current(self) -> memoryview:
+        if self._current is None:
+            self._current = self._spare.pop() if self._spare else memoryview(
+                bytearray(BUFFER_SIZE))
+        return self._current
+
+    def lend(self) -> memoryview | None:
+        """Take the current buffer out of use; None if too many are out already."""
+        if self._lent >= LENDABLE:
+            return None
+        self._lent += 1
+        lent, self._current = self._current, None
+        return lent
+
+    def give_back(self, buffer: memoryview) -> None:
+        self._lent -= 1
+        if not self._spare:
+            self._spare.append(buffer)
+
+
+def _buffers() -> _Buffers:
+    buffers = getattr(_local, "buffers", None)
+    if buffers is None:
+        buffers = _local.buffers = _Buffers()
+    return buffers
 
 
 class _Direction:
@@ -60,6 +95,7 @@ class _Direction:
         self.loop, self.source, self.target = loop, source, target
         self.moved, self.index, self.done = moved, index, done
         self.backlog = memoryview(b"")
+        self.lent: memoryview | None = None  # the buffer ``backlog`` lies in, if not a copy
 
     def start(self, pending: bytes) -> None:
         if pending:
@@ -71,8 +107,15 @@ class _Direction:
     def stop(self) -> None:
         self.loop.remove_reader(self.source.fileno())
         self.loop.remove_writer(self.target.fileno())
+        self._release()
+
+    def _release(self) -> None:
+        if self.lent is not None:
+            _buffers().give_back(self.lent)
+            self.lent = None
 
     def _read_again(self) -> None:
+        self._release()
         self.loop.remove_writer(self.target.fileno())
         self.loop.add_reader(self.source.fileno(), self._readable)
 
@@ -82,8 +125,13 @@ class _Direction:
         self.loop.remove_reader(self.source.fileno())
         self.loop.add_writer(self.target.fileno(), self._writable)
 
+    def _keep(self, view: memoryview, start: int, end: int) -> None:
+        self.lent = _buffers().lend()
+        self._queue(view[start:end] if self.lent is not None else memoryview(
+            bytes(view[start:end])))
+
     def _readable(self) -> None:
-        view = _buffer()
+        view = _buffers().current()
         try:
             size = self.source.recv_into(view)
             if not size:
@@ -93,7 +141,7 @@ class _Direction:
             return self._end()
         self.moved[self.index] += size
         if sent < size:
-            self._queue(memoryview(bytes(view[sent:size])))
+            self._keep(view, sent, size)
 
     def _writable(self) -> None:
         try:
