@@ -137,6 +137,8 @@ class _Direction:
             if not size:
                 return self._end()
             sent = self._send(view[:size])
+        except BlockingIOError:  # a readiness report with nothing to read after all
+            return None
         except OSError:  # reset, broken pipe...: the relay is over
             return self._end()
         self.moved[self.index] += size
