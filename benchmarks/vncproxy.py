@@ -6,23 +6,31 @@ separate process on loopback, then prints:
   * a synthetic RFB server that streams bytes as fast as it can, direct and through the proxy
     (what the relay alone can carry);
   * forwardings set up per second over the UNIX control socket, one at a time and 50 at once;
-  * the proxy's CPU time per GB relayed, a figure that depends little on what else the machine
-    runs (on Linux the relay splices socket -> pipe -> socket; the ratios need an idle machine).
+  * CPU seconds per GB of the proxy, the viewer and the server, direct and proxied (figures
+    the machine's load disturbs less than MB/s; the ratios need an idle machine);
+  * beside the forwardings, the proxy's and the client's CPU per request, and a floor: the
+    same client against a bare UNIX-socket server that sends a fixed answer.
+The viewer is a blocking socket reading into one fixed buffer (recv_into), the same code for
+both paths; the synthetic server runs in its own process, like a real VNC server.
 
 Usage: .venv/bin/python benchmarks/vncproxy.py [--seconds 2] [--width 1920 --height 1080]
+           [--proxy-source DIR]   (the proxy from another checkout: before/after in one run)
 """
 from __future__ import annotations
 
 import argparse
 import asyncio
 import concurrent.futures
+import multiprocessing
 import os
 import shutil
+import socket
 import struct
 import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 
 from synnefo.daemons.vncauthproxy import handshake, rfb
 from synnefo.protocols.vncauthproxy import request_forwarding
@@ -35,107 +43,175 @@ STREAM_CHUNK = b"\x5a" * (1 << 20)
 
 # --- a minimal RFB viewer: full-screen Raw updates ------------------------------------------
 
-async def open_viewer(port: int, password: str = ""):
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    await handshake.open_destination(reader, writer, password)
-    writer.write(b"\x01")  # ClientInit: shared
-    width, height = struct.unpack("!HH", await reader.readexactly(4))
-    pixel_format = await reader.readexactly(16)
-    name_length = struct.unpack("!I", await reader.readexactly(4))[0]
-    await reader.readexactly(name_length)
-    writer.write(struct.pack("!BxHi", 2, 1, 0))  # SetEncodings: Raw only
-    return reader, writer, width, height, pixel_format[0] // 8
+VIEWER_BUFFER = 256 * 1024
 
 
-async def read_update(reader) -> int:
+class Viewer:
+    """A blocking RFB client reading through one fixed buffer with recv_into, as a native
+    viewer does. Direct and proxied runs use this same client; it costs about a tenth of a
+    CPU second per GB, so it is not what limits either path."""
+
+    def __init__(self, port: int, password: str = ""):
+        self.sock = socket.create_connection(("127.0.0.1", port))
+        self.view = memoryview(bytearray(VIEWER_BUFFER))
+        self.start = self.end = 0
+        asyncio.run(handshake.open_destination(self, self, password))
+
+    async def readexactly(self, size: int) -> bytes:  # what the handshake reads with
+        return self.read(size)
+
+    def write(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    async def drain(self) -> None:
+        pass
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def _fill(self) -> None:
+        if self.start == self.end:
+            self.start = self.end = 0
+        elif self.end == len(self.view):
+            left = self.end - self.start
+            self.view[:left] = self.view[self.start:self.end]
+            self.start, self.end = 0, left
+        received = self.sock.recv_into(self.view[self.end:])
+        if not received:
+            raise ConnectionError("the server closed the connection")
+        self.end += received
+
+    def receive(self) -> int:
+        """Drop what the buffer holds, receive once more; returns the bytes received."""
+        self.start = self.end = 0
+        self._fill()
+        return self.end
+
+    def read(self, size: int) -> bytes:
+        while self.end - self.start < size:
+            self._fill()
+        self.start += size
+        return bytes(self.view[self.start - size:self.start])
+
+    def skip(self, size: int) -> int:
+        """Consume ``size`` bytes where they lie in the buffer (pixel data)."""
+        left = size
+        while left:
+            if self.start == self.end:
+                self._fill()
+            taken = min(left, self.end - self.start)
+            self.start += taken
+            left -= taken
+        return size
+
+
+def open_viewer(port: int, password: str = "") -> tuple[Viewer, int, int, int]:
+    viewer = Viewer(port, password)
+    viewer.write(b"\x01")  # ClientInit: shared
+    width, height = struct.unpack("!HH", viewer.read(4))
+    pixel_format = viewer.read(16)
+    viewer.read(struct.unpack("!I", viewer.read(4))[0])  # the desktop's name
+    viewer.write(struct.pack("!BxHi", 2, 1, 0))  # SetEncodings: Raw only
+    return viewer, width, height, pixel_format[0] // 8
+
+
+def read_update(viewer: Viewer, bpp: int) -> int:
     """Read one FramebufferUpdate (skipping other server messages); returns its size in bytes."""
     while True:
-        kind = (await reader.readexactly(1))[0]
+        kind = viewer.read(1)[0]
         if kind == 0:
-            return await _read_rectangles(reader)
+            return _read_rectangles(viewer, bpp)
         if kind == 2:  # Bell
             continue
         if kind == 3:  # ServerCutText
-            _, length = struct.unpack("!3sI", await reader.readexactly(7))
-            await reader.readexactly(length)
+            viewer.skip(struct.unpack("!3xI", viewer.read(7))[0])
             continue
         raise RuntimeError(f"unexpected server message {kind}")
 
 
-async def _read_rectangles(reader) -> int:
-    _, count = struct.unpack("!BH", await reader.readexactly(3))
+def _read_rectangles(viewer: Viewer, bpp: int) -> int:
+    count = struct.unpack("!xH", viewer.read(3))[0]
     total = 4
     for _ in range(count):
-        x, y, w, h, encoding = struct.unpack("!HHHHi", await reader.readexactly(12))
+        _, _, w, h, encoding = struct.unpack("!HHHHi", viewer.read(12))
         if encoding != 0:
             raise RuntimeError(f"unexpected encoding {encoding}")
-        total += 12 + await _skip(reader, w * h * _read_rectangles.bpp)
+        total += 12 + viewer.skip(w * h * bpp)
     return total
 
 
-async def _skip(reader, size: int) -> int:
-    left = size
-    while left:
-        left -= len(await reader.read(min(left, 1 << 20)))
-    return size
-
-
-async def framebuffer_rate(port: int, password: str, seconds: float) -> float:
-    reader, writer, width, height, bpp = await open_viewer(port, password)
-    _read_rectangles.bpp = bpp
+def framebuffer_rate(port: int, password: str, seconds: float) -> float:
+    viewer, width, height, bpp = open_viewer(port, password)
     request = struct.pack("!BBHHHH", 3, 0, 0, 0, width, height)  # non-incremental, full screen
     moved, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        writer.write(request)
-        moved += await read_update(reader)
+        viewer.write(request)
+        moved += read_update(viewer, bpp)
     elapsed = time.perf_counter() - started
-    writer.close()
+    viewer.close()
     return moved / elapsed / MB
 
 
 # --- a synthetic RFB server that streams as fast as it can ----------------------------------
 
-async def streaming_server():
-    """A server streaming to every client until it goes; returns (server, its client tasks)."""
-    tasks = set()
-
-    async def serve(reader, writer):
-        tasks.add(asyncio.current_task())
-        writer.write(rfb.encode_version(rfb.V3_8))
-        await reader.readexactly(12)
-        writer.write(bytes([1, rfb.SEC_NONE]))
-        await reader.readexactly(1)
-        writer.write(rfb.u32(rfb.RESULT_OK))
-        try:
-            while True:
-                writer.write(STREAM_CHUNK)
-                await writer.drain()
-        except (ConnectionError, OSError, asyncio.CancelledError):
-            pass  # the benchmark is over
-        finally:
-            writer.close()
-    return await asyncio.start_server(serve, "127.0.0.1", 0), tasks
+async def _stream_to(reader, writer) -> None:
+    writer.write(rfb.encode_version(rfb.V3_8))
+    await reader.readexactly(12)
+    writer.write(bytes([1, rfb.SEC_NONE]))
+    await reader.readexactly(1)
+    writer.write(rfb.u32(rfb.RESULT_OK))
+    try:
+        while True:
+            writer.write(STREAM_CHUNK)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass  # the viewer went away
+    finally:
+        writer.close()
 
 
-async def stream_rate(port: int, password: str, seconds: float) -> float:
-    reader, writer = await asyncio.open_connection("127.0.0.1", port, limit=1 << 20)
-    await handshake.open_destination(reader, writer, password)
+async def _serve_stream(listening: socket.socket) -> None:
+    server = await asyncio.start_server(_stream_to, sock=listening)
+    await server.serve_forever()
+
+
+def _run_streaming_server(listening: socket.socket) -> None:
+    asyncio.run(_serve_stream(listening))
+
+
+def start_streaming_server() -> tuple[multiprocessing.Process, int]:
+    """A synthetic RFB server in its own process (like a real VNC server), streaming to every
+    client until it goes; returns (process, port)."""
+    listening = socket.create_server(("127.0.0.1", 0))
+    port = listening.getsockname()[1]
+    process = multiprocessing.get_context("fork").Process(target=_run_streaming_server,
+                                                           args=(listening,), daemon=True)
+    process.start()
+    listening.close()
+    return process, port
+
+
+def stream_rate(port: int, password: str, seconds: float) -> float:
+    viewer = Viewer(port, password)
     moved, started = 0, time.perf_counter()
     while time.perf_counter() - started < seconds:
-        moved += len(await reader.read(1 << 20))
+        moved += viewer.receive()
     elapsed = time.perf_counter() - started
-    writer.close()
+    viewer.close()
     return moved / elapsed / MB
 
 
 # --- the proxy process and the measurements -------------------------------------------------
 
-def start_proxy(workdir: str):
+def start_proxy(workdir: str, source: str | None = None):
+    """snf-vncauthproxy in its own process; ``source``: run the code of that checkout instead
+    (e.g. a ``git worktree`` of an older commit, for before/after figures from one run)."""
     control = os.path.join(workdir, "control.sock")
-    script = os.path.join(os.path.dirname(sys.executable), "snf-vncauthproxy")
-    process = subprocess.Popen([script, "--control-socket", control, "--listen-address",
-                                "127.0.0.1", "--port-range", loopback_port_range(3000),
-                                "--expiry-seconds", "5"], stderr=subprocess.DEVNULL)
+    env = dict(os.environ, PYTHONPATH=source) if source else None
+    process = subprocess.Popen([sys.executable, "-m", "synnefo.daemons.vncauthproxy",
+                                "--control-socket", control, "--listen-address", "127.0.0.1",
+                                "--port-range", loopback_port_range(3000), "--expiry-seconds",
+                                "5"], stderr=subprocess.DEVNULL, env=env, cwd=source)
     deadline = time.monotonic() + 30
     while not os.path.exists(control):
         if time.monotonic() > deadline or process.poll() is not None:
@@ -160,6 +236,32 @@ def setup_rate(control: str, port: int, count: int, workers: int) -> float:
     return count / (time.perf_counter() - started)
 
 
+def _answer_forever(listening: socket.socket) -> None:
+    answer = b'{"status": "OK", "source_port": 1}\n'
+    while True:
+        connection, _ = listening.accept()
+        with connection:
+            request = b""
+            while not request.endswith(b"\n"):
+                request += connection.recv(4096)
+            connection.sendall(answer)
+
+
+def start_floor_server(workdir: str) -> tuple[multiprocessing.Process, str]:
+    """The least a control endpoint can do: a process that reads each request up to its
+    newline and sends a fixed answer, one connection at a time. It shows what the client side
+    of the forwardings figures (request_forwarding, thread pool) costs by itself."""
+    path = os.path.join(workdir, "floor.sock")
+    listening = socket.socket(socket.AF_UNIX)
+    listening.bind(path)
+    listening.listen(1024)
+    process = multiprocessing.get_context("fork").Process(target=_answer_forever,
+                                                           args=(listening,), daemon=True)
+    process.start()
+    listening.close()
+    return process, path
+
+
 def cpu_seconds(pid: int) -> float:
     """User + system CPU time of process ``pid`` so far (Linux /proc)."""
     with open(f"/proc/{pid}/stat") as stat:
@@ -167,38 +269,89 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def median_pair(measure, control: str, port: int, seconds: float, proxy_pid: int,
-                      rounds: int = 3):
-    """Median MB/s (direct, proxied) over interleaved rounds (the machine is shared), and the
-    proxy's CPU seconds per GB relayed over all proxied rounds."""
-    direct, proxied, cpu, moved = [], [], 0.0, 0.0
+@dataclass
+class Pair:
+    """Medians of interleaved rounds (MB/s), and CPU seconds per GB over all rounds."""
+    direct: float
+    proxied: float
+    proxy_cpu: float
+    viewer_cpu_direct: float
+    viewer_cpu_proxied: float
+    server_cpu_direct: float
+    server_cpu_proxied: float
+
+    @property
+    def ratio(self) -> float:
+        return self.proxied / self.direct
+
+
+def _timed(measure, port: int, password: str, seconds: float, pids: tuple[int, int]):
+    """(MB/s, GB moved, viewer CPU s, CPU s of the server, CPU s of the proxy); pid 0: none."""
+    def others():
+        return [cpu_seconds(pid) if pid else 0.0 for pid in pids]
+    viewer, before = time.process_time(), others()
+    rate = measure(port, password, seconds)
+    after = others()
+    return (rate, rate * seconds / 1000, time.process_time() - viewer,
+            after[0] - before[0], after[1] - before[1])
+
+
+def median_pair(measure, control: str, port: int, seconds: float, pids: tuple[int, int],
+                rounds: int = 3) -> Pair:
+    """Direct and proxied rounds, interleaved (the machine may be shared); ``pids``: the
+    server's and the proxy's processes."""
+    direct, proxied = [], []
     for _ in range(rounds):
-        direct.append(await measure(port, "", seconds))
-        forwarded = forward(control, port)
-        before = cpu_seconds(proxy_pid)
-        proxied.append(await measure(forwarded, "benchpw1", seconds))
-        cpu += cpu_seconds(proxy_pid) - before
-        moved += proxied[-1] * seconds / 1000
-    return sorted(direct)[rounds // 2], sorted(proxied)[rounds // 2], cpu / moved
+        direct.append(_timed(measure, port, "", seconds, (pids[0], 0)))
+        proxied.append(_timed(measure, forward(control, port), "benchpw1", seconds, pids))
+
+    def per_gb(rows, column):
+        return sum(row[column] for row in rows) / sum(row[1] for row in rows)
+    return Pair(sorted(row[0] for row in direct)[rounds // 2],
+                sorted(row[0] for row in proxied)[rounds // 2], per_gb(proxied, 4),
+                per_gb(direct, 2), per_gb(proxied, 2), per_gb(direct, 3), per_gb(proxied, 3))
 
 
-async def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float,
-                        proxy_pid: int) -> None:
-    direct, proxied, cpu = await median_pair(framebuffer_rate, control, vnc.port, seconds,
-                                             proxy_pid)
-    print(f"Xtigervnc {vnc.width}x{vnc.height} full updates: direct {direct:8.1f} MB/s   "
-          f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.2f}x; proxy CPU "
-          f"{cpu:.2f} s/GB)")
-    server, tasks = await streaming_server()
-    port = server.sockets[0].getsockname()[1]
-    direct, proxied, cpu = await median_pair(stream_rate, control, port, seconds, proxy_pid)
-    print(f"synthetic RFB stream:           direct {direct:8.1f} MB/s   "
-          f"through proxy {proxied:8.1f} MB/s  ({proxied / direct:.2f}x; proxy CPU "
-          f"{cpu:.2f} s/GB)")
-    server.close()
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+def _print_pair(label: str, pair: Pair) -> None:
+    print(f"{label} direct {pair.direct:8.1f} MB/s   through proxy {pair.proxied:8.1f} MB/s  "
+          f"({pair.ratio:.2f}x)\n    CPU s/GB: proxy {pair.proxy_cpu:.2f}; viewer "
+          f"{pair.viewer_cpu_direct:.2f} direct, {pair.viewer_cpu_proxied:.2f} proxied; server "
+          f"{pair.server_cpu_direct:.2f} direct, {pair.server_cpu_proxied:.2f} proxied")
+
+
+def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float,
+                  proxy_pid: int) -> tuple[Pair, Pair]:
+    updates = median_pair(framebuffer_rate, control, vnc.port, seconds,
+                          (vnc.process.pid, proxy_pid))
+    _print_pair(f"Xtigervnc {vnc.width}x{vnc.height} full updates:", updates)
+    server, port = start_streaming_server()
+    try:
+        stream = median_pair(stream_rate, control, port, seconds, (server.pid, proxy_pid))
+    finally:
+        server.terminate()
+        server.join()
+    _print_pair("synthetic RFB stream:           ", stream)
+    return updates, stream
+
+
+def forwarding_figures(control: str, workdir: str, port: int, count: int,
+                       proxy_pid: int) -> tuple[float, float]:
+    floor, floor_control = start_floor_server(workdir)
+    try:
+        floor_rates = [setup_rate(floor_control, port, count, w) for w in (1, 50)]
+    finally:
+        floor.terminate()
+        floor.join()
+    client, proxy = time.process_time(), cpu_seconds(proxy_pid)
+    serial = setup_rate(control, port, count, 1)
+    client, proxy = time.process_time() - client, cpu_seconds(proxy_pid) - proxy
+    parallel = setup_rate(control, port, count, 50)
+    print(f"forwardings set up: {serial:8.0f}/s one at a time   {parallel:8.0f}/s with 50 "
+          f"clients at once\n    one at a time, CPU per request: proxy {proxy / count * 1e6:.0f} "
+          f"us, client {client / count * 1e6:.0f} us\n    floor (a bare UNIX-socket server "
+          f"sending a fixed answer, same client): {floor_rates[0]:.0f}/s and "
+          f"{floor_rates[1]:.0f}/s")
+    return serial, parallel
 
 
 def main() -> None:
@@ -207,21 +360,27 @@ def main() -> None:
     parser.add_argument("--width", type=int, default=1920)
     parser.add_argument("--height", type=int, default=1080)
     parser.add_argument("--forwardings", type=int, default=1000)
+    parser.add_argument("--proxy-source", metavar="DIR",
+                        help="run the proxy from this checkout (default: the installed code)")
     args = parser.parse_args()
     workdir = tempfile.mkdtemp(prefix="snf-vap-bench-")
     vnc = vncserver.start(args.width, args.height)
-    process, control = start_proxy(workdir)
+    process, control = start_proxy(workdir, args.proxy_source)
     try:
-        asyncio.run(relay_figures(control, vnc, args.seconds, process.pid))
-        sequential = setup_rate(control, vnc.port, args.forwardings, 1)
-        concurrent_ = setup_rate(control, vnc.port, args.forwardings, 50)
-        print(f"forwardings set up: {sequential:8.0f}/s one at a time   "
-              f"{concurrent_:8.0f}/s with 50 clients at once")
+        updates, stream = relay_figures(control, vnc, args.seconds, process.pid)
+        serial, parallel = forwarding_figures(control, workdir, vnc.port, args.forwardings,
+                                              process.pid)
     finally:
         process.terminate()
         process.wait()
         vnc.stop()
         shutil.rmtree(workdir, ignore_errors=True)
+    print(f"FIGURE vnc.relay.tigervnc {updates.ratio:.2f} x target >= 0.8")
+    print(f"FIGURE vnc.relay.stream {stream.ratio:.2f} x target >= 0.8")
+    print(f"FIGURE vnc.forwardings.serial {serial:.0f} /s target >= 2000")
+    print(f"FIGURE vnc.forwardings.parallel {parallel:.0f} /s target >= 2000")
+    print(f"FIGURE vnc.cpu_per_gb {max(updates.proxy_cpu, stream.proxy_cpu):.2f} s/GB "
+          f"target <= 0.4")
 
 
 if __name__ == "__main__":

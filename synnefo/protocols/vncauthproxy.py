@@ -10,6 +10,7 @@ The server side uses ``parse_request``, ``ok`` and ``error``; the client side
 """
 from __future__ import annotations
 
+import functools
 import hmac
 import json
 import socket
@@ -32,6 +33,7 @@ class ForwardingRequest:
     password: str
 
 
+@functools.cache  # built once: a schema keeps no state between deserializations
 def _schema() -> colander.MappingSchema:
     schema = colander.MappingSchema(unknown="ignore")
     port = colander.Range(min=0, max=65535)

@@ -7,10 +7,11 @@ import logging
 import os
 
 from synnefo.daemons.vncauthproxy import limits, policy, websocket
+from synnefo.daemons.vncauthproxy.endpoint import ControlConnection
 from synnefo.protocols import vncauthproxy as control
 from synnefo.daemons.vncauthproxy.config import ProxyConfig
 from synnefo.protocols.vncauthproxy import ControlError
-from synnefo.daemons.vncauthproxy.forwarding import WAITING, Destination, Forwarding, reason
+from synnefo.daemons.vncauthproxy.forwarding import WAITING, Destination, Forwarding
 from synnefo.daemons.vncauthproxy.ports import PortPool
 
 log = logging.getLogger("synnefo.daemons.vncauthproxy")
@@ -41,15 +42,14 @@ class ProxyDaemon:
         if self.config.control_socket:
             os.makedirs(os.path.dirname(os.path.abspath(self.config.control_socket)),
                         exist_ok=True)
-            self._control = await asyncio.start_unix_server(
-                self._handle_control, self.config.control_socket, limit=control.MAX_REQUEST,
-                backlog=BACKLOG)
+            self._control = await asyncio.get_running_loop().create_unix_server(
+                self._control_connection, self.config.control_socket, backlog=BACKLOG)
             os.chmod(self.config.control_socket, self.config.socket_mode)
             self.control_endpoint = self.config.control_socket
         else:
             host, port = self.config.control_address
-            self._control = await asyncio.start_server(
-                self._handle_control, host, port, limit=control.MAX_REQUEST, backlog=BACKLOG)
+            self._control = await asyncio.get_running_loop().create_server(
+                self._control_connection, host, port, backlog=BACKLOG)
             self.control_endpoint = self._control.sockets[0].getsockname()[:2]
         await self._start_websocket()
         low, high = self.config.port_range
@@ -77,20 +77,16 @@ class ProxyDaemon:
         forwarding = self.forwardings.get(port)
         return forwarding if forwarding is not None and forwarding.state == WAITING else None
 
-    async def _handle_control(self, reader, writer) -> None:
-        try:
-            async with asyncio.timeout(self.config.handshake_timeout):
-                writer.write(await self._answer(reader))
-                await writer.drain()
-        except (OSError, TimeoutError) as exc:
-            log.error("control connection failed: %s", reason(exc))
-        finally:
-            writer.close()
+    def _control_connection(self) -> ControlConnection:
+        return ControlConnection(self._answer, self.config.handshake_timeout)
 
-    async def _answer(self, reader) -> bytes:
+    async def _answer(self, request: bytes | None) -> bytes:
+        """The answer to one request (None: it was longer than the limit)."""
         try:
-            request = control.parse_request(await _read_request(reader), self._secret)
-            return control.ok(await self.open_forwarding(request))
+            if request is None:
+                raise ControlError(f"request longer than {control.MAX_REQUEST} bytes")
+            return control.ok(await self.open_forwarding(control.parse_request(request,
+                                                                               self._secret)))
         except ControlError as exc:
             log.error("control request refused: %s", _printable(str(exc)))
             return control.error(str(exc))
@@ -103,8 +99,7 @@ class ProxyDaemon:
         destination = Destination(request.destination_address, address, request.destination_port)
         forwarding = Forwarding(destination, request.password, self.config, self._forget,
                                 self.admission)
-        busy = self.forwardings.keys() | self._reserved
-        for port in self._ports.candidates(request.source_port, busy):
+        for port in self._ports.candidates(request.source_port, self._busy):
             if await self._try_listen(forwarding, port, fixed=bool(request.source_port)):
                 self.forwardings[forwarding.port] = forwarding
                 log.info("forwarding port %d to %s opened", forwarding.port, destination)
@@ -123,6 +118,9 @@ class ProxyDaemon:
             return False
         finally:
             self._reserved.discard(port)
+
+    def _busy(self, port: int) -> bool:
+        return port in self.forwardings or port in self._reserved
 
     def _forget(self, forwarding: Forwarding) -> None:
         if self.forwardings.get(forwarding.port) is forwarding:
@@ -146,16 +144,6 @@ class ProxyDaemon:
 def _printable(text: str) -> str:
     """``text`` with control characters escaped, so that a request cannot forge log lines."""
     return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
-
-
-async def _read_request(reader: asyncio.StreamReader) -> bytes:
-    """One request: up to a newline, or everything until EOF."""
-    try:
-        return await reader.readuntil(b"\n")
-    except asyncio.IncompleteReadError as exc:
-        return exc.partial
-    except asyncio.LimitOverrunError:
-        raise ControlError(f"request longer than {control.MAX_REQUEST} bytes") from None
 
 
 async def serve(daemon: ProxyDaemon, stop: asyncio.Event) -> None:

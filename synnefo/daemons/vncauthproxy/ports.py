@@ -1,7 +1,7 @@
 """Which port a new forwarding listens on."""
 from __future__ import annotations
 
-from typing import Collection, Iterator
+from typing import Callable, Iterator
 
 from synnefo.protocols.vncauthproxy import ControlError
 
@@ -18,20 +18,22 @@ class PortPool:
         self.low, self.high = low, high
         self._next = 0
 
-    def candidates(self, requested: int, busy: Collection[int]) -> Iterator[int]:
+    def candidates(self, requested: int, busy: Callable[[int], bool]) -> Iterator[int]:
+        """``requested`` alone if non-zero, else the free ports from where the last one left
+        off; ``busy(port)`` tells a port this process already uses."""
         if requested:
             yield self._check_requested(requested, busy)
             return
         span = self.high - self.low + 1
         for step in range(span):
             port = self.low + (self._next + step) % span
-            if port not in busy:
+            if not busy(port):
                 self._next = (port - self.low + 1) % span
                 yield port
 
-    def _check_requested(self, port: int, busy: Collection[int]) -> int:
+    def _check_requested(self, port: int, busy: Callable[[int], bool]) -> int:
         if not self.low <= port <= self.high:
             raise ControlError(f"source_port {port} is outside the range {self.low}-{self.high}")
-        if port in busy:
+        if busy(port):
             raise ControlError(f"source_port {port} is already forwarding")
         return port

@@ -1,16 +1,16 @@
 """Copy bytes both ways between two stream pairs until either side closes.
 
-Each direction waits for its own sockets (``drain()``, or readiness on the splice path), so a
-slow reader only slows its own forwarding: its socket buffers fill, that one pipe waits, and
-the event loop keeps serving everyone else. On Linux, two plain sockets are relayed with
-splice(2) (``splice.py``), which keeps the bytes out of Python; anything else (a WebSocket
-client) goes through the streams.
+Each direction waits for its own sockets (``drain()``, or readiness on the socket path), so a
+slow reader only slows its own forwarding: its socket buffers fill, that one direction waits,
+and the event loop keeps serving everyone else. Two plain sockets are relayed by
+``sockets.py`` (large reads into one shared buffer, no asyncio transports or tasks per chunk);
+anything else (a WebSocket client) goes through the streams.
 """
 from __future__ import annotations
 
 import asyncio
 
-from synnefo.daemons.vncauthproxy import splice
+from synnefo.daemons.vncauthproxy import sockets
 
 CHUNK = 256 * 1024
 
@@ -32,13 +32,12 @@ async def relay(client: tuple, server: tuple) -> tuple[int, int]:
     moved = [0, 0]
     detached = []
     try:
-        if splice.available(client, server):
-            detached = [splice.Detached(*client), splice.Detached(*server)]
-            pipes = (splice.pump(detached[0], detached[1], moved, 0),
-                     splice.pump(detached[1], detached[0], moved, 1))
+        if sockets.available(client, server):
+            detached = [sockets.Detached(*client), sockets.Detached(*server)]
+            await sockets.relay(detached[0], detached[1], moved)
         else:
-            pipes = (_pipe(client[0], server[1], moved, 0), _pipe(server[0], client[1], moved, 1))
-        await _first_to_end(pipes)
+            await _first_to_end((_pipe(client[0], server[1], moved, 0),
+                                 _pipe(server[0], client[1], moved, 1)))
     finally:
         for side in detached:
             side.close()

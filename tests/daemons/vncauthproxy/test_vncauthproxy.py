@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import concurrent.futures
+import random
 import socket
 import time
 
@@ -222,3 +223,63 @@ def test_bytes_sent_ahead_of_the_handshake_reach_the_server(start_proxy, vnc_ser
         _recv_exact(sock, 16)  # pixel format
         _recv_exact(sock, int.from_bytes(_recv_exact(sock, 4), "big"))  # desktop name
         assert _recv_exact(sock, 1) == b"\x00"  # a FramebufferUpdate answers the request
+
+
+class streaming_server:
+    """An RFB server (no authentication) that sends ``data`` to each client, then closes."""
+
+    def __init__(self, data: bytes):
+        self.data = data
+        self.listening = socket.create_server(("127.0.0.1", 0))
+        self.host, self.port = self.listening.getsockname()
+        self.pool = concurrent.futures.ThreadPoolExecutor(4)
+
+    def __enter__(self):
+        self.pool.submit(self._serve, 2)
+        return self
+
+    def _serve(self, clients: int) -> None:
+        for _ in range(clients):
+            connection, _ = self.listening.accept()
+            self.pool.submit(self._stream, connection)
+
+    def _stream(self, connection) -> None:
+        with connection:
+            connection.sendall(rfb.encode_version(rfb.V3_8))
+            _recv_exact(connection, 12)
+            connection.sendall(bytes([1, rfb.SEC_NONE]))
+            _recv_exact(connection, 1)
+            connection.sendall(rfb.u32(rfb.RESULT_OK) + self.data)
+
+    def __exit__(self, *exc):
+        self.listening.close()
+        self.pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _authenticated(port: int) -> socket.socket:
+    sock = socket.create_connection(("127.0.0.1", port), timeout=30)
+    _recv_exact(sock, 12)
+    sock.sendall(rfb.encode_version(rfb.V3_8))
+    _recv_exact(sock, 2)
+    sock.sendall(bytes([rfb.SEC_VNC_AUTH]))
+    sock.sendall(rfb.vnc_auth_response(PASSWORD, _recv_exact(sock, 16)))
+    assert _recv_exact(sock, 4) == rfb.u32(rfb.RESULT_OK)
+    return sock
+
+
+def test_a_slow_and_a_fast_viewer_both_get_every_byte_in_order(start_proxy):
+    """Relays share the proxy's read buffers; a viewer that reads slowly makes its relay keep
+    what it could not send yet, while another relay goes on. Both streams arrive intact."""
+    data = random.Random(14).randbytes(24 << 20)
+    proxy = start_proxy()
+    with streaming_server(data) as server:
+        slow, fast = (_authenticated(forward(proxy, server)) for _ in range(2))
+        with slow, fast:
+            received = {"fast": _recv_exact(fast, len(data))}
+            chunks = []
+            while sum(map(len, chunks)) < len(data):
+                chunks.append(slow.recv(64 << 10))
+                time.sleep(0.001)
+            received["slow"] = b"".join(chunks)
+
+    assert received == {"fast": data, "slow": data}

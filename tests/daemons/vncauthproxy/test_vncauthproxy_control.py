@@ -7,7 +7,8 @@ import socket
 import pytest
 
 from synnefo.core.errors import ConfigurationError
-from synnefo.protocols.vncauthproxy import ForwardingRefused, exchange, request_forwarding
+from synnefo.protocols.vncauthproxy import (MAX_REQUEST, ForwardingRefused, exchange,
+                                            request_forwarding)
 from synnefo.daemons.vncauthproxy.config import parse_config
 from synnefo.testing.vnc_fixtures import socket_dir, start_proxy  # noqa: F401
 
@@ -88,6 +89,15 @@ def test_bad_requests_get_a_reason(start_proxy, raw, reason):
     answer = exchange(proxy.endpoint, raw, timeout=10)
 
     assert answer["status"] == "ERROR" and reason in answer["reason"]
+
+
+@pytest.mark.parametrize("ending", [b"\n", b""])
+def test_a_request_over_the_limit_gets_a_reason(start_proxy, ending):
+    proxy = start_proxy()
+
+    answer = exchange(proxy.endpoint, b"x" * (MAX_REQUEST + 10) + ending, timeout=10)
+
+    assert answer == {"status": "ERROR", "reason": f"request longer than {MAX_REQUEST} bytes"}
 
 
 def test_requested_source_port(start_proxy):
