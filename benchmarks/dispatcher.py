@@ -41,6 +41,8 @@ from synnefo.core.db.models import Server
 from synnefo.testing import bus, databases
 from synnefo.testing.bus_fixtures import migrate_url
 
+from dispatcher_probe import RunProbe
+
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
 
@@ -126,31 +128,49 @@ def pad(core, rows: int) -> None:
                 for i in range(start, min(start + 10_000, rows))])
 
 
-def run_dispatcher(env: bus.BusEnv, workers: int, engine, ids, total: int):
-    """snf-dispatcher on a full queue -> (messages/s from first to last commit, peak RSS KiB
-    of its largest process, sampled every 0.1 s).
+def run_dispatcher(env: bus.BusEnv, workers: int, engine, ids, total: int, profile=None):
+    """snf-dispatcher on a full queue -> (messages/s, peak RSS KiB of its largest process,
+    sampled every 0.1 s, and the run's ``RunProbe``).
 
-    Start-up time is excluded: the clock starts when the first server changes, and the
-    messages applied by then (at least one per touched server) are not counted.
+    Start-up is excluded, and every worker starts at the same moment: the servers table is
+    locked (``EXCLUSIVE``: reads pass, row locks wait) until each worker's first batch waits
+    for it; the clock starts when the lock goes and stops at the last server's ``updated``.
     """
     script = os.path.join(os.path.dirname(sys.executable), "snf-dispatcher")
-    with open(env.ini.parent / f"dispatcher-{workers}.log", "ab") as log:
-        proc = subprocess.Popen([script, str(env.ini), "--workers", str(workers)], stdout=log,
-                                stderr=subprocess.STDOUT)
-    first, peak = None, 0
-    while True:
+    peak = 0
+    with engine.connect() as gate:
+        gate.execute(sa.text(f"LOCK TABLE {Server.__tablename__} IN EXCLUSIVE MODE"))
+        with open(env.ini.parent / f"dispatcher-{workers}.log", "ab") as log:
+            under = [sys.executable, "-m", "cProfile", "-o", str(profile)] if profile else []
+            proc = subprocess.Popen([*under, script, str(env.ini), "--workers", str(workers)],
+                                    stdout=log, stderr=subprocess.STDOUT)
+        while waiting(engine) < workers:
+            if proc.poll() is not None:
+                raise RuntimeError(f"snf-dispatcher exited with {proc.returncode}")
+            peak = max(peak, largest_rss(proc.pid))
+            time.sleep(0.05)
+        probe = RunProbe(engine, proc.pid, workers)
+        started = gate.scalar(sa.select(sa.func.clock_timestamp()))
+        probe.start()
+        gate.commit()
+    while progress(engine, ids, total)[1] < len(ids):
         peak = max(peak, largest_rss(proc.pid))
-        touched, finished = progress(engine, ids, total)
-        now = time.perf_counter()
-        if first is None and touched:
-            first = (now, touched)
-        if finished == len(ids):
-            break
+        probe.sample()
         time.sleep(0.1)
+    probe.sample()
     proc.send_signal(signal.SIGTERM)
     proc.wait(60)
-    rate = (total - first[1]) / (now - first[0])
-    return rate, peak / 1024
+    with engine.connect() as db:
+        ended = db.scalar(sa.select(sa.func.max(Server.updated)).where(Server.id.in_(ids)))
+    return total / (ended - started).total_seconds(), peak / 1024, probe
+
+
+def waiting(engine) -> int:
+    """Backends of the run's database waiting for a lock (asked outside the gate's
+    transaction, which would see one snapshot of ``pg_stat_activity`` throughout)."""
+    with engine.connect() as db:
+        return db.scalar(sa.text("SELECT count(*) FROM pg_stat_activity WHERE datname = "
+                                 "current_database() AND wait_event_type = 'Lock'"))
 
 
 def largest_rss(pid: int) -> int:
@@ -191,6 +211,16 @@ def profile_batches(args, db_url: str) -> None:
         core.close()
 
 
+def profile_worker(args, db_url: str, tmp: Path) -> None:
+    """One batched run of a single worker under cProfile: its top entries by own time."""
+    import pstats
+    bus.check_rabbitmq()
+    out = tmp / "worker.prof"
+    rate, _, probe = one_run(args, db_url, tmp, 1, args.batch, profile=out)
+    print(f"1 worker under cProfile: {rate:.0f} msg/s\n{probe.summary(args.messages)}")
+    pstats.Stats(str(out)).sort_stats("tottime").print_stats(30)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=5000)
@@ -198,6 +228,10 @@ def main(argv=None) -> None:
     parser.add_argument("--batch", type=int, default=50)
     parser.add_argument("--big-servers", type=int, default=100_000,
                         help="servers in the table for the second RSS figure (0: skip)")
+    parser.add_argument("--quick", action="store_true",
+                        help="only 1 and 2 workers, batched (no bare loop, no RSS runs)")
+    parser.add_argument("--profile-worker", action="store_true",
+                        help="cProfile of one snf-dispatcher worker process (RabbitMQ), then stop")
     parser.add_argument("--profile", action="store_true",
                         help="profile dispatch_batch in process (no broker) and stop")
     args = parser.parse_args(argv)
@@ -205,6 +239,8 @@ def main(argv=None) -> None:
     try:
         if args.profile:
             return profile_batches(args, db_url)
+        if args.profile_worker:
+            return profile_worker(args, db_url, Path(tempfile.mkdtemp(prefix="snf-bench-")))
         bus.check_rabbitmq()
         report(args, db_url, Path(tempfile.mkdtemp(prefix="snf-bench-")))
     finally:
@@ -213,23 +249,38 @@ def main(argv=None) -> None:
 
 def report(args, db_url: str, tmp: Path) -> None:
     print(f"{args.messages} op-status messages for {args.servers} servers, RabbitMQ -> PostgreSQL")
-    bare = bare_run(args, db_url, tmp)
-    name = f"bare loop (kombu; UPDATE per msg, commit+acks per {args.batch})"
-    print(f"{name:52s} {bare:7.0f} msg/s", flush=True)
-    rates = {}
-    for workers, batch in ((1, 1), (1, args.batch), (2, args.batch)):
-        rates[workers, batch], rss = one_run(args, db_url, tmp, workers, batch)
-        name = f"snf-dispatcher: {workers} worker(s), {batch} msg per commit"
-        print(f"{name:52s} {rates[workers, batch]:7.0f} msg/s  {rates[workers, batch] / bare:5.2f}x"
-              " bare", flush=True)
-    print(f"1 worker, batched / bare loop: {rates[1, args.batch] / bare:.2f}x (target >= 0.5x)")
-    print(f"2 workers / 1 worker: {rates[2, args.batch] / rates[1, args.batch]:.2f}x "
-          "(target >= 1.7x)", flush=True)
-    sizes = [args.servers] + ([args.big_servers] if args.big_servers else [])
-    for servers in sizes:
-        _, rss = one_run(args, db_url, tmp, 1, args.batch, table_rows=servers)
-        print(f"peak RSS of one worker, {servers:,} servers in the table: {rss / 1024:.0f} MiB",
-              flush=True)
+    figures = []
+    bare = None if args.quick else bare_run(args, db_url, tmp)
+    if bare:
+        name = f"bare loop (kombu; UPDATE per msg, commit+acks per {args.batch})"
+        print(f"{name:52s} {bare:7.0f} msg/s", flush=True)
+    runs = ((1, args.batch), (2, args.batch)) if args.quick else \
+        ((1, 1), (1, args.batch), (2, args.batch))
+    rates = {run: dispatcher_line(args, db_url, tmp, *run, bare=bare) for run in runs}
+    one, two = rates[1, args.batch], rates[2, args.batch]
+    if bare:
+        print(f"1 worker, batched / bare loop: {one / bare:.2f}x (target >= 0.5x)")
+        figures.append(("dispatcher.batched_vs_bare", one / bare, "x", ">= 0.5"))
+    print(f"2 workers / 1 worker: {two / one:.2f}x (target >= 1.7x)", flush=True)
+    figures.append(("dispatcher.two_vs_one", two / one, "x", ">= 1.7"))
+    if not args.quick and args.big_servers:
+        rss = [one_run(args, db_url, tmp, 1, args.batch, table_rows=rows)[1]
+               for rows in (args.servers, args.big_servers)]
+        for rows, kib in zip((args.servers, args.big_servers), rss):
+            print(f"peak RSS of one worker, {rows:,} servers in the table: {kib / 1024:.0f} MiB",
+                  flush=True)
+        figures.append(("dispatcher.rss_growth", rss[1] / rss[0], "x", "<= 1.1"))
+    for key, value, unit, target in figures:
+        print(f"FIGURE {key} {value:.2f} {unit} target {target}")
+
+
+def dispatcher_line(args, db_url, tmp, workers: int, batch: int, bare=None) -> float:
+    """One snf-dispatcher run, printed with its CPU accounting; returns messages/s."""
+    rate, _, probe = one_run(args, db_url, tmp, workers, batch)
+    name = f"snf-dispatcher: {workers} worker(s), {batch} msg per commit"
+    versus = f"  {rate / bare:5.2f}x bare" if bare else ""
+    print(f"{name:52s} {rate:7.0f} msg/s{versus}\n{probe.summary(args.messages)}", flush=True)
+    return rate
 
 
 def bench_prefix() -> str:
@@ -254,7 +305,7 @@ def bare_run(args, db_url, tmp) -> float:
         core.close()
 
 
-def one_run(args, db_url, tmp, workers, batch, table_rows: int = 0):
+def one_run(args, db_url, tmp, workers, batch, table_rows: int = 0, profile=None):
     """One snf-dispatcher run on its own queue and servers; ``table_rows`` pads the servers
     table first (bulk INSERT) so that memory can be compared across table sizes."""
     env = deployment(db_url, tmp, f"bench-{workers}-{batch}-{table_rows}.ini", sections={
@@ -267,7 +318,7 @@ def one_run(args, db_url, tmp, workers, batch, table_rows: int = 0):
         core.publisher.publish(msgs[0])  # declares the topology
         with kombu.Connection(bus.RABBITMQ_URL, transport_options={"confirm_publish": True}) as conn:
             publish(conn, msgs[1:], "ganeti")
-        return run_dispatcher(env, workers, core.engine, ids, args.messages)
+        return run_dispatcher(env, workers, core.engine, ids, args.messages, profile)
     finally:
         bus.delete_topology(env.settings)
         core.close()
