@@ -96,9 +96,11 @@ class Meter:
 class RunProbe:
     """Sample with ``sample()``; ``start()`` marks the beginning of the measured interval."""
 
-    def __init__(self, engine, root_pid: int, workers: int):
-        self.engine, self.root_pid, self.workers = engine, root_pid, workers
+    def __init__(self, engine, root_pid: int, workers: int, link: int | None = None):
+        self.engine, self.root_pid, self.workers, self.link = engine, root_pid, workers, link
         self.groups = {"dispatcher": Meter(), "postgres": Meter(), "rabbitmq": Meter()}
+        if link:
+            self.groups["link"] = Meter()
         self.states: collections.Counter = collections.Counter()
         self.started = None
         self._beam = beam_pid()
@@ -119,6 +121,8 @@ class RunProbe:
         self.groups["dispatcher"].read(tree(self.root_pid))
         self.groups["postgres"].read(r.pid for r in rows)
         self.groups["rabbitmq"].read([self._beam] if self._beam else [])
+        if self.link:
+            self.groups["link"].read([self.link])
         self.states.update(state_of(r) for r in rows)
         self.wall = time.perf_counter() - self.started
         self.machine_busy = busy(psutil.cpu_times()) - busy(self._machine)
