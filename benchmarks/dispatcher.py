@@ -4,15 +4,23 @@ Prints messages/s for
 * a bare loop on the same broker and database (kombu consume, one UPDATE per message, a commit
   and the acks every ``--batch`` messages);
 * ``snf-dispatcher`` (full handler: JSON, colander schema, row lock, state machine, commit, ack)
-  with batches of 1 and of ``--batch`` messages per transaction, with 1 and 2 worker processes;
+  with batches of 1 and of ``--batch`` messages per transaction, with 1 and 2 worker processes,
+  each with its CPU time per message (workers, their PostgreSQL backends, RabbitMQ), the
+  share of a worker's time on a CPU / waiting for one / blocked, and what its backends did;
+* the same 1 and 2 batched workers with the database ``--db-rtt`` ms away (latency_link.py);
 the ratios the targets are about (1 worker batched / bare loop >= 0.5; 2 workers / 1 >= 1.7),
 and the peak resident memory of one dispatcher worker with ``--servers`` and with
-``--big-servers`` rows in the table (target: flat).
+``--big-servers`` rows in the table (target: flat); then one ``FIGURE`` line per figure.
 
-    .venv/bin/python benchmarks/dispatcher.py [--messages 5000] [--servers 1000]
-                                              [--big-servers 100000] [--batch 50]
+    .venv/bin/python benchmarks/dispatcher.py [--messages 5000] [--servers 1000] [--burst 0]
+                        [--big-servers 100000] [--batch 50] [--prefetch N] [--db-rtt 0.5]
+    .venv/bin/python benchmarks/dispatcher.py --quick --burst 3 --servers 10000 --messages 20000
+    .venv/bin/python benchmarks/dispatcher.py --remote-only            # only the --db-rtt runs
     .venv/bin/python benchmarks/dispatcher.py --profile --messages 3000   # in process
+    .venv/bin/python benchmarks/dispatcher.py --profile-worker --messages 10000
 
+Every worker starts at the same moment: the servers table is locked until each worker's
+first batch waits for it, and the clock runs from the unlock to the last server's ``updated``.
 Uses a throw-away PostgreSQL database and a unique queue prefix; cleans up after itself.
 """
 from __future__ import annotations
@@ -181,7 +189,7 @@ def run_dispatcher(env: bus.BusEnv, workers: int, engine, ids, msgs, profile=Non
     while applied(engine, ids) < expected:
         peak = max(peak, largest_rss(proc.pid))
         probe.sample()
-        time.sleep(0.05)
+        time.sleep(0.1)
     probe.sample()
     proc.send_signal(signal.SIGTERM)
     proc.wait(60)
@@ -266,6 +274,8 @@ def main(argv=None) -> None:
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--servers", type=int, default=1000)
     parser.add_argument("--batch", type=int, default=50)
+    parser.add_argument("--prefetch", type=int, default=0,
+                        help="a worker's prefetch (default: --batch)")
     parser.add_argument("--burst", type=int, default=0, choices=range(5), metavar="0-4",
                         help="each job sends this many messages back to back, on a random "
                         "server (0: one per job, servers in turn)")
@@ -414,7 +424,7 @@ def one_run(args, db_url, tmp, workers, batch, table_rows: int = 0, profile=None
     """One snf-dispatcher run on its own queue and servers; ``table_rows`` pads the servers
     table first (bulk INSERT) so that memory can be compared across table sizes."""
     env = deployment(db_url, tmp, f"bench-{workers}-{batch}-{table_rows}.ini", sections={
-        "synnefo:dispatcher": {"prefetch": max(batch, 10), "batch_size": batch}})
+        "synnefo:dispatcher": {"prefetch": max(batch, args.prefetch, 10), "batch_size": batch}})
     core = build_core(env.settings)
     try:
         pad(core, table_rows)

@@ -111,9 +111,9 @@ class RunProbe:
         self.states.clear()
         self.started = time.perf_counter()
         self._machine = psutil.cpu_times()
-        self.sample()
+        self.sample(states=False)   # the workers still wait for the benchmark's gate
 
-    def sample(self) -> None:
+    def sample(self, states: bool = True) -> None:
         if self.started is None:
             return
         with self.engine.connect() as db:
@@ -123,7 +123,8 @@ class RunProbe:
         self.groups["rabbitmq"].read([self._beam] if self._beam else [])
         if self.link:
             self.groups["link"].read([self.link])
-        self.states.update(state_of(r) for r in rows)
+        if states:
+            self.states.update(state_of(r) for r in rows)
         self.wall = time.perf_counter() - self.started
         self.machine_busy = busy(psutil.cpu_times()) - busy(self._machine)
 
