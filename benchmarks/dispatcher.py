@@ -51,7 +51,7 @@ from synnefo.core.db.models import Server
 from synnefo.testing import bus, databases
 from synnefo.testing.bus_fixtures import migrate_url
 
-from dispatcher_probe import RunProbe
+from dispatcher_probe import RunProbe, tree
 
 T0 = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
 
@@ -355,6 +355,8 @@ def remote_runs(args, db_url: str, tmp: Path):
         one, two = (dispatcher_line(args, far, tmp, workers, args.batch, link=link.pid)
                     for workers in (1, 2))
     finally:
+        for pid in tree(link.pid)[1:]:   # one relay process per connection
+            os.kill(pid, signal.SIGKILL)
         link.kill()
         link.wait()
     print(f"2 workers / 1 worker, database {args.db_rtt} ms away: {two / one:.2f}x "

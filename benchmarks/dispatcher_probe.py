@@ -122,7 +122,7 @@ class RunProbe:
         self.groups["postgres"].read(r.pid for r in rows)
         self.groups["rabbitmq"].read([self._beam] if self._beam else [])
         if self.link:
-            self.groups["link"].read([self.link])
+            self.groups["link"].read(tree(self.link))
         if states:
             self.states.update(state_of(r) for r in rows)
         self.wall = time.perf_counter() - self.started

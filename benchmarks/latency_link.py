@@ -5,11 +5,12 @@
 Forwards 127.0.0.1:LISTEN_PORT to TARGET, holding every chunk for half of RTT_MS in each
 direction, as a link would: a reader thread stamps what it receives and a writer thread sends
 it when its time comes, so chunks in flight do not add up their delays. Runs in a process of
-its own so that its CPU time can be counted apart. (``tc qdisc ... netem`` is the usual tool;
+its own (a process per connection) so that its CPU time can be counted apart. (``tc qdisc ... netem`` is the usual tool;
 this machine's kernel is built without it.)
 """
 from __future__ import annotations
 
+import os
 import queue
 import socket
 import sys
@@ -49,14 +50,38 @@ def close(sock: socket.socket) -> None:
 
 
 def serve(port: int, target: tuple[str, int], delay: float) -> None:
-    listener = socket.create_server(("127.0.0.1", port), reuse_port=False)
+    """Each connection is relayed by a process of its own, so that connections do not wait
+    for each other's turn at one interpreter lock (which would add up to 5 ms at a time)."""
+    listener = socket.create_server(("127.0.0.1", port))
     while True:
         client, _ = listener.accept()
-        upstream = socket.create_connection(target)
-        for sock in (client, upstream):
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        for src, dst in ((client, upstream), (upstream, client)):
-            threading.Thread(target=pipe, args=(src, dst, delay), daemon=True).start()
+        if os.fork() == 0:
+            listener.close()
+            relay(client, target, delay)
+            os._exit(0)
+        client.close()
+        while reap():
+            pass
+
+
+def relay(client: socket.socket, target: tuple[str, int], delay: float) -> None:
+    sys.setswitchinterval(1e-4)   # this process's threads hand over quickly
+    upstream = socket.create_connection(target)
+    for sock in (client, upstream):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    threads = [threading.Thread(target=pipe, args=(src, dst, delay))
+               for src, dst in ((client, upstream), (upstream, client))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def reap() -> int:
+    try:
+        return os.waitpid(-1, os.WNOHANG)[0]
+    except ChildProcessError:
+        return 0
 
 
 if __name__ == "__main__":
