@@ -397,6 +397,11 @@ def dispatcher_line(args, db_url, tmp, workers: int, batch: int, bare=None, link
     name = f"snf-dispatcher: {workers} worker(s), {batch} msg per commit"
     versus = f"  {rate / bare:5.2f}x bare" if bare else ""
     print(f"{name:52s} {rate:7.0f} msg/s{versus}\n{probe.summary(args.messages)}", flush=True)
+    if workers == 1 and batch > 1:
+        cores = probe.cores_without_contention()
+        print(f"    one worker's pipeline needs {cores:.2f} cores without queueing: 2 workers "
+              f"can reach at most {min(2.0, psutil.cpu_count() / cores):.2f}x on "
+              f"{psutil.cpu_count()} cores", flush=True)
     return rate
 
 

@@ -147,8 +147,13 @@ class RunProbe:
                 f"{self.machine_busy / self.wall:.2f} of {psutil.cpu_count()}\n"
                 f"    dispatcher's PostgreSQL backends: {waits}")
 
-    def cpu_per_message(self, messages: int) -> float:
-        return sum(m.seconds for m in self.groups.values()) / messages
+    def cores_without_contention(self) -> float:
+        """The cores this run's processes would keep busy if none ever waited for a CPU:
+        their CPU time over the workers' time on a CPU or blocked (queueing removed).
+        ``cpu_count() / this`` bounds what more workers could gain on this machine."""
+        worker = self.groups["dispatcher"]
+        busy_or_blocked = self.wall * self.workers - worker.runnable
+        return sum(m.seconds for m in self.groups.values()) / (busy_or_blocked / self.workers)
 
 
 def busy(times) -> float:
