@@ -7,13 +7,16 @@ Prints messages/s for
   with batches of 1 and of ``--batch`` messages per transaction, with 1 and 2 worker processes,
   each with its CPU time per message (workers, their PostgreSQL backends, RabbitMQ), the
   share of a worker's time on a CPU / waiting for one / blocked, and what its backends did;
-* the same 1 and 2 batched workers with the database ``--db-rtt`` ms away (latency_link.py);
+* the same 1 and 2 batched workers on the original deployment's shape (``--jobs-servers``
+  servers, jobs of 3 messages back to back, 4x ``--messages``), and with the database
+  ``--db-rtt`` ms away (latency_link.py);
 the ratios the targets are about (1 worker batched / bare loop >= 0.5; 2 workers / 1 >= 1.7),
 and the peak resident memory of one dispatcher worker with ``--servers`` and with
 ``--big-servers`` rows in the table (target: flat); then one ``FIGURE`` line per figure.
 
     .venv/bin/python benchmarks/dispatcher.py [--messages 5000] [--servers 1000] [--burst 0]
-                        [--big-servers 100000] [--batch 50] [--prefetch N] [--db-rtt 0.5]
+                        [--big-servers 100000] [--batch 50] [--prefetch N]
+                        [--jobs-servers 10000] [--db-rtt 0.5]
     .venv/bin/python benchmarks/dispatcher.py --quick --burst 3 --servers 10000 --messages 20000
     .venv/bin/python benchmarks/dispatcher.py --remote-only            # only the --db-rtt runs
     .venv/bin/python benchmarks/dispatcher.py --profile --messages 3000   # in process
@@ -283,6 +286,9 @@ def main(argv=None) -> None:
                         help="servers in the table for the second RSS figure (0: skip)")
     parser.add_argument("--quick", action="store_true",
                         help="only 1 and 2 workers, batched (no bare loop, no RSS runs)")
+    parser.add_argument("--jobs-servers", type=int, default=10_000,
+                        help="also run 1 and 2 workers on 4x --messages in jobs of 3 on this "
+                        "many servers (0: skip)")
     parser.add_argument("--db-rtt", type=float, default=0.5, metavar="MS",
                         help="also run 1 and 2 workers with the database this far away "
                         "(round trip, ms; 0: skip)")
@@ -333,10 +339,24 @@ def report(args, db_url: str, tmp: Path) -> None:
             print(f"peak RSS of one worker, {rows:,} servers in the table: {kib / 1024:.0f} MiB",
                   flush=True)
         figures.append(("dispatcher.rss_growth", rss[1] / rss[0], "x", "<= 1.1"))
+    if not args.quick and args.jobs_servers:
+        figures.append(jobs_runs(args, db_url, tmp))
     if args.db_rtt:
         figures.append(remote_runs(args, db_url, tmp))
     for key, value, unit, target in figures:
         print(f"FIGURE {key} {value:.2f} {unit} target {target}")
+
+
+def jobs_runs(args, db_url: str, tmp: Path):
+    """1 and 2 batched workers on the original deployment's shape: ``--jobs-servers`` servers,
+    each job's 3 messages back to back, 4 times ``--messages`` in all."""
+    jobs = argparse.Namespace(**{**vars(args), "servers": args.jobs_servers, "burst": 3,
+                                 "messages": 4 * args.messages})
+    print(f"{jobs.messages} op-status messages for {jobs.servers} servers, jobs of 3 back to back:")
+    one, two = (dispatcher_line(jobs, db_url, tmp, workers, args.batch) for workers in (1, 2))
+    print(f"2 workers / 1 worker, jobs of 3 on {jobs.servers} servers: {two / one:.2f}x "
+          "(target >= 1.7x)", flush=True)
+    return ("dispatcher.two_vs_one.jobs", two / one, "x", ">= 1.7")
 
 
 def remote_runs(args, db_url: str, tmp: Path):
