@@ -153,11 +153,7 @@ def _apply_together(core, batch: list[Prepared], skip_locked: bool) -> set[int] 
             # message's UPDATE (two round trips per message); flushed together at commit, the
             # UPDATEs go out as one batch. Handlers that read back their own changes flush.
             with uow.session.no_autoflush:
-                ids = [core.naming.server_id(p.instance) if p.instance else None for p in batch]
-                locked = notifications.lock_servers(
-                    uow.session, [i for i in ids if i is not None], skip_locked)
-                chosen = [n for n, i in enumerate(ids)
-                          if not skip_locked or i is None or i in locked]
+                chosen = _lock_named_servers(core, uow.session, batch, skip_locked)
                 results = [batch[n].handler.handle(uow, batch[n].payload) for n in chosen]
     except Exception as exc:  # noqa: BLE001 - retried one by one, which classifies the failure
         log.warning("a batch of %d messages failed (%s); applying them one by one",
@@ -166,6 +162,15 @@ def _apply_together(core, batch: list[Prepared], skip_locked: bool) -> set[int] 
     for n, result in zip(chosen, results):
         log_result(batch[n], result)
     return set(chosen)
+
+
+def _lock_named_servers(core, session, batch: list[Prepared], skip_locked: bool) -> list[int]:
+    """One row-lock statement for every server the batch names, instead of one per message
+    (the round trips were most of a batch's time: see docs/performance.md); returns the
+    positions of the messages whose server is locked or that name none."""
+    ids = [core.naming.server_id(p.instance) if p.instance else None for p in batch]
+    locked = notifications.lock_servers(session, [i for i in ids if i is not None], skip_locked)
+    return [n for n, i in enumerate(ids) if not skip_locked or i is None or i in locked]
 
 
 def describe(exc: Exception) -> str:
