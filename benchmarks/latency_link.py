@@ -3,55 +3,58 @@
     python benchmarks/latency_link.py LISTEN_PORT TARGET_HOST TARGET_PORT RTT_MS
 
 Forwards 127.0.0.1:LISTEN_PORT to TARGET, holding every chunk for half of RTT_MS in each
-direction, as a link would: a reader thread stamps what it receives and a writer thread sends
-it when its time comes, so chunks in flight do not add up their delays. Runs in a process of
-its own (a process per connection) so that its CPU time can be counted apart. (``tc qdisc ... netem`` is the usual tool;
-this machine's kernel is built without it.)
+direction, as a link would: what arrives is stamped and sent when its time comes, so chunks
+in flight do not add up their delays. Each connection is relayed by a process of its own, a
+single thread waiting in ``select`` (microsecond timeouts) for data or for the next chunk due:
+one wake-up per event, no threads handing over an interpreter lock. Its CPU time can be
+counted apart. (``tc qdisc ... netem`` is the usual tool; this machine's kernel lacks it.)
 """
 from __future__ import annotations
 
+import collections
 import os
-import queue
+import select
 import socket
 import sys
-import threading
 import time
 
 
-def pipe(src: socket.socket, dst: socket.socket, delay: float) -> None:
-    held: queue.SimpleQueue = queue.SimpleQueue()
-
-    def write() -> None:
-        while (item := held.get()) is not None:
-            due, data = item
-            pause = due - time.monotonic()
-            if pause > 0:
-                time.sleep(pause)
+def relay(client: socket.socket, target: tuple[str, int], delay: float) -> None:
+    upstream = socket.create_connection(target)
+    peer = {client: upstream, upstream: client}
+    held = {client: collections.deque(), upstream: collections.deque()}  # to send to each
+    reading = {client, upstream}
+    for sock in peer:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    while reading or any(held.values()):
+        send_due(held)
+        due = min((queue[0][0] for queue in held.values() if queue), default=None)
+        timeout = None if due is None else max(0.0, due - time.monotonic())
+        for src in select.select(list(reading), [], [], timeout)[0]:
             try:
-                dst.sendall(data)
+                data = src.recv(65536)
             except OSError:
-                break
-        close(dst)
-
-    threading.Thread(target=write, daemon=True).start()
-    try:
-        while data := src.recv(65536):
-            held.put((time.monotonic() + delay, data))
-    except OSError:
-        pass
-    held.put(None)
+                data = b""
+            held[peer[src]].append((time.monotonic() + delay, data))
+            if not data:
+                reading.discard(src)
 
 
-def close(sock: socket.socket) -> None:
-    try:
-        sock.shutdown(socket.SHUT_RDWR)
-    except OSError:
-        pass
+def send_due(held: dict) -> None:
+    now = time.monotonic()
+    for dst, queue in held.items():
+        while queue and queue[0][0] <= now:
+            data = queue.popleft()[1]
+            try:
+                if data:
+                    dst.sendall(data)
+                else:
+                    dst.shutdown(socket.SHUT_WR)   # the other side closed: pass it on
+            except OSError:
+                queue.clear()
 
 
 def serve(port: int, target: tuple[str, int], delay: float) -> None:
-    """Each connection is relayed by a process of its own, so that connections do not wait
-    for each other's turn at one interpreter lock (which would add up to 5 ms at a time)."""
     listener = socket.create_server(("127.0.0.1", port))
     while True:
         client, _ = listener.accept()
@@ -62,19 +65,6 @@ def serve(port: int, target: tuple[str, int], delay: float) -> None:
         client.close()
         while reap():
             pass
-
-
-def relay(client: socket.socket, target: tuple[str, int], delay: float) -> None:
-    sys.setswitchinterval(1e-4)   # this process's threads hand over quickly
-    upstream = socket.create_connection(target)
-    for sock in (client, upstream):
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    threads = [threading.Thread(target=pipe, args=(src, dst, delay))
-               for src, dst in ((client, upstream), (upstream, client))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
 
 
 def reap() -> int:
