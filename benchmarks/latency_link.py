@@ -26,8 +26,10 @@ def relay(client: socket.socket, target: tuple[str, int], delay: float) -> None:
     reading = {client, upstream}
     for sock in peer:
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    while reading or any(held.values()):
+    while True:
         send_due(held)
+        if not reading and not any(held.values()):
+            return   # both sides closed and everything passed on
         due = min((queue[0][0] for queue in held.values() if queue), default=None)
         timeout = None if due is None else max(0.0, due - time.monotonic())
         for src in select.select(list(reading), [], [], timeout)[0]:
