@@ -52,7 +52,10 @@ def server_state(row) -> ServerState:
 
 
 def store_state(server: Server, state: ServerState) -> None:
-    """Write ``state`` into the row."""
+    """Write ``state`` into the row (only the fields that change: each ORM attribute write
+    costs an event and a history entry, and most notifications change two or three)."""
     for name, kind in _fields():
         value = getattr(state, name)
-        setattr(server, name, value.value if kind is not None and value is not None else value)
+        value = value.value if kind is not None and value is not None else value
+        if getattr(server, name) != value:
+            setattr(server, name, value)

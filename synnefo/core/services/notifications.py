@@ -32,18 +32,24 @@ def lock_server(session, server_id: int) -> Server | None:
     return session.scalars(sa.select(Server).where(Server.id == server_id).with_for_update()).first()
 
 
-def lock_servers(session, server_ids) -> None:
+def lock_servers(session, server_ids, skip_locked: bool = False) -> set[int]:
     """Lock and load many server rows in ONE statement, in id order (so that concurrent
     batches lock in the same order); ``lock_server`` then finds them without a round trip.
-    For the dispatcher's batches, whose transaction is this session's only one."""
+    For the dispatcher's batches, whose transaction is this session's only one.
+
+    Returns the ids locked. ``skip_locked``: rows another transaction holds are passed over
+    instead of waited for (``SKIP LOCKED``); they are then indistinguishable from absent rows,
+    so the caller must leave their messages for another transaction."""
     ids = sorted(set(server_ids))
     if not ids:
-        return
+        return set()
     rows = session.scalars(sa.select(Server).where(Server.id.in_(ids)).order_by(Server.id)
-                           .with_for_update()).all()
+                           .with_for_update(skip_locked=skip_locked)).all()
     locked = session.info.setdefault(_LOCKED, {})
-    locked.update(dict.fromkeys(ids))   # absent ones too: None, as lock_server would say
+    if not skip_locked:
+        locked.update(dict.fromkeys(ids))   # absent ones too: None, as lock_server would say
     locked.update({server.id: server for server in rows})   # (and kept alive for the batch)
+    return {server.id for server in rows}
 
 
 def apply_op_status(uow, core, server_id: int, event: sm.OpStatusEvent) -> HandlerResult:

@@ -122,43 +122,55 @@ def dispatch_batch(core, items: list[tuple[bytes, dict | None]],
 
     Messages are applied in instance-name order (stable, so one server's messages keep their
     order): every dispatcher then locks server rows in the same order and batches cannot
-    deadlock each other.
+    deadlock each other. The first transaction passes over the servers another dispatcher
+    holds (``SKIP LOCKED``) rather than waiting for its whole batch; their messages (all of
+    a server's together, in order) follow in a second transaction that waits for the locks.
     """
     outcomes: list = [prepare(core, body) for body, _ in items]
-    valid = sorted((i for i, o in enumerate(outcomes) if isinstance(o, Prepared)),
-                   key=lambda i: outcomes[i].instance)
-    if len(valid) > 1 and _apply_together(core, [outcomes[i] for i in valid]):
-        for i in valid:
-            outcomes[i] = ACK
-    else:
-        for i in valid:
-            outcomes[i] = apply_one(core, outcomes[i], hdr.retries(items[i][1]), max_retries)
+    pending = sorted((i for i, o in enumerate(outcomes) if isinstance(o, Prepared)),
+                     key=lambda i: outcomes[i].instance)
+    for skip_locked in (True, False):
+        if len(pending) < 2:
+            break
+        applied = _apply_together(core, [outcomes[i] for i in pending], skip_locked)
+        if applied is None:
+            break
+        for position in applied:
+            outcomes[pending[position]] = ACK
+        pending = [i for n, i in enumerate(pending) if n not in applied]
+    for i in pending:
+        outcomes[i] = apply_one(core, outcomes[i], hdr.retries(items[i][1]), max_retries)
     return outcomes
 
 
-def _apply_together(core, batch: list[Prepared]) -> bool:
+def _apply_together(core, batch: list[Prepared], skip_locked: bool) -> set[int] | None:
+    """Apply in one transaction the messages of ``batch`` whose servers could be locked;
+    returns their positions in ``batch`` (all of them unless ``skip_locked``), or None if the
+    transaction failed (nothing applied)."""
     try:
         with core.uow() as uow:
             # Without autoflush each handler's row-lock SELECT would first flush the previous
             # message's UPDATE (two round trips per message); flushed together at commit, the
             # UPDATEs go out as one batch. Handlers that read back their own changes flush.
             with uow.session.no_autoflush:
-                _lock_named_servers(core, uow.session, batch)
-                results = [p.handler.handle(uow, p.payload) for p in batch]
+                chosen = _lock_named_servers(core, uow.session, batch, skip_locked)
+                results = [batch[n].handler.handle(uow, batch[n].payload) for n in chosen]
     except Exception as exc:  # noqa: BLE001 - retried one by one, which classifies the failure
         log.warning("a batch of %d messages failed (%s); applying them one by one",
                     len(batch), describe(exc))
-        return False
-    for prepared, result in zip(batch, results):
-        log_result(prepared, result)
-    return True
+        return None
+    for n, result in zip(chosen, results):
+        log_result(batch[n], result)
+    return set(chosen)
 
 
-def _lock_named_servers(core, session, batch: list[Prepared]) -> None:
+def _lock_named_servers(core, session, batch: list[Prepared], skip_locked: bool) -> list[int]:
     """One row-lock statement for every server the batch names, instead of one per message
-    (the round trips were most of a batch's time: see docs/performance.md)."""
-    ids = (core.naming.server_id(p.instance) for p in batch if p.instance)
-    notifications.lock_servers(session, [i for i in ids if i is not None])
+    (the round trips were most of a batch's time: see docs/performance.md); returns the
+    positions of the messages whose server is locked or that name none."""
+    ids = [core.naming.server_id(p.instance) if p.instance else None for p in batch]
+    locked = notifications.lock_servers(session, [i for i in ids if i is not None], skip_locked)
+    return [n for n, i in enumerate(ids) if not skip_locked or i is None or i in locked]
 
 
 def describe(exc: Exception) -> str:

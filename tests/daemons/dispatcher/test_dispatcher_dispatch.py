@@ -98,3 +98,50 @@ def test_a_bad_message_in_a_batch_is_dead_lettered_alone(core):
     items = [(body(create_success(ids[0])), {}), (b"garbage", {}), (body(create_success(ids[1])), {})]
     assert [o.action for o in dispatch_batch(core, items)] == [
         Action.ACK, Action.DEAD_LETTER, Action.ACK]
+
+
+@pytest.fixture
+def locking_core(db_url, settings_factory):
+    """A core on a database with row locks (PostgreSQL, MariaDB)."""
+    from synnefo.core.db import migrate
+    if db_url.startswith("sqlite"):
+        pytest.skip("SQLite locks the whole database, not rows")
+    core = build_core(settings_factory(db_url, hooks=""))
+    migrate.upgrade(core.engine)
+    yield core
+    core.close()
+
+
+def test_a_batch_applies_around_a_server_another_dispatcher_holds(locking_core):
+    import threading
+
+    import sqlalchemy as sa
+
+    from synnefo.testing.bus import wait_for
+    core = locking_core
+    ids = seed_servers(core, 3)
+    held = ids[1]
+    items = [(body(create_success(i)), {}) for i in ids]
+    items.append((body(create_success(held, job=2, seconds=2)), {}))
+
+    def operstates():
+        with core.engine.connect() as db:
+            return dict(db.execute(sa.select(Server.id, Server.operstate)
+                                   .where(Server.id.in_(ids))).all())
+
+    done = {}
+    with core.engine.connect() as other:
+        other.execute(sa.select(Server.id).where(Server.id == held).with_for_update())
+        worker = threading.Thread(target=lambda: done.update(outcomes=dispatch_batch(core, items)))
+        worker.start()
+        # The other servers' messages are committed while the held one is still locked...
+        wait_for(lambda: {operstates()[i] for i in (ids[0], ids[2])} == {"STARTED"},
+                 what="the servers nobody holds")
+        assert operstates()[held] == "BUILD" and worker.is_alive()
+        other.rollback()
+    # ...and the held server's two, in order, once it is released.
+    worker.join(60)
+    assert [o.action for o in done["outcomes"]] == [Action.ACK] * 4
+    assert set(operstates().values()) == {"STARTED"}
+    with core.uow() as uow:
+        assert uow.session.get(Server, held).backend_job_id == 2
