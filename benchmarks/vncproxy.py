@@ -8,6 +8,9 @@ separate process on loopback, then prints:
   * forwardings set up per second over the UNIX control socket, one at a time and 50 at once;
   * CPU seconds per GB of the proxy, the viewer and the server, direct and proxied (figures
     the machine's load disturbs less than MB/s; the ratios need an idle machine);
+  * the whole machine's busy CPU seconds per GB (softirq included: on loopback the receiver's
+    TCP input runs there, outside every process's accounting) and the rate that would fill
+    every core at that cost, direct and proxied;
   * beside the forwardings, the proxy's and the client's CPU per request, and a floor: the
     same client against a bare UNIX-socket server that sends a fixed answer.
 The viewer is a blocking socket reading into one fixed buffer (recv_into), the same code for
@@ -269,6 +272,14 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def machine_busy_seconds() -> float:
+    """CPU seconds all cores spent out of idle so far, softirq included (/proc/stat): on
+    loopback the receiver's TCP input runs in softirq, which no process's utime/stime holds."""
+    with open("/proc/stat") as stat:
+        fields = [int(field) for field in stat.readline().split()[1:9]]
+    return (sum(fields) - fields[3] - fields[4]) / os.sysconf("SC_CLK_TCK")  # minus idle, iowait
+
+
 @dataclass
 class Pair:
     """Medians of interleaved rounds (MB/s), and CPU seconds per GB over all rounds."""
@@ -279,6 +290,8 @@ class Pair:
     viewer_cpu_proxied: float
     server_cpu_direct: float
     server_cpu_proxied: float
+    machine_cpu_direct: float
+    machine_cpu_proxied: float
 
     @property
     def ratio(self) -> float:
@@ -286,14 +299,15 @@ class Pair:
 
 
 def _timed(measure, port: int, password: str, seconds: float, pids: tuple[int, int]):
-    """(MB/s, GB moved, viewer CPU s, CPU s of the server, CPU s of the proxy); pid 0: none."""
+    """(MB/s, GB moved, viewer CPU s, CPU s of the server, CPU s of the proxy, busy CPU s of
+    the whole machine); pid 0: none."""
     def others():
-        return [cpu_seconds(pid) if pid else 0.0 for pid in pids]
+        return [cpu_seconds(pid) if pid else 0.0 for pid in pids] + [machine_busy_seconds()]
     viewer, before = time.process_time(), others()
     rate = measure(port, password, seconds)
     after = others()
     return (rate, rate * seconds / 1000, time.process_time() - viewer,
-            after[0] - before[0], after[1] - before[1])
+            after[0] - before[0], after[1] - before[1], after[2] - before[2])
 
 
 def median_pair(measure, control: str, port: int, seconds: float, pids: tuple[int, int],
@@ -309,14 +323,20 @@ def median_pair(measure, control: str, port: int, seconds: float, pids: tuple[in
         return sum(row[column] for row in rows) / sum(row[1] for row in rows)
     return Pair(sorted(row[0] for row in direct)[rounds // 2],
                 sorted(row[0] for row in proxied)[rounds // 2], per_gb(proxied, 4),
-                per_gb(direct, 2), per_gb(proxied, 2), per_gb(direct, 3), per_gb(proxied, 3))
+                per_gb(direct, 2), per_gb(proxied, 2), per_gb(direct, 3), per_gb(proxied, 3),
+                per_gb(direct, 5), per_gb(proxied, 5))
 
 
 def _print_pair(label: str, pair: Pair) -> None:
     print(f"{label} direct {pair.direct:8.1f} MB/s   through proxy {pair.proxied:8.1f} MB/s  "
           f"({pair.ratio:.2f}x)\n    CPU s/GB: proxy {pair.proxy_cpu:.2f}; viewer "
           f"{pair.viewer_cpu_direct:.2f} direct, {pair.viewer_cpu_proxied:.2f} proxied; server "
-          f"{pair.server_cpu_direct:.2f} direct, {pair.server_cpu_proxied:.2f} proxied")
+          f"{pair.server_cpu_direct:.2f} direct, {pair.server_cpu_proxied:.2f} proxied\n"
+          f"    whole machine (softirq included), CPU s/GB: {pair.machine_cpu_direct:.2f} direct, "
+          f"{pair.machine_cpu_proxied:.2f} proxied; all {os.cpu_count()} cores busy would carry "
+          f"{1000 * os.cpu_count() / pair.machine_cpu_direct:.0f} and "
+          f"{1000 * os.cpu_count() / pair.machine_cpu_proxied:.0f} MB/s at most "
+          f"({pair.machine_cpu_direct / pair.machine_cpu_proxied:.2f}x)")
 
 
 def relay_figures(control: str, vnc: vncserver.VncServer, seconds: float,
