@@ -76,7 +76,7 @@ class Figure:
 
     def row(self) -> str:
         unit = "" if self.unit == "-" else self.unit
-        value = f"{self.value:g}{unit}" if unit == "x" else f"{self.value:g} {unit}".strip()
+        value = f"{self.value:.2f}x" if unit == "x" else f"{self.value:g} {unit}".strip()
         target = f"{self.op} {self.target}{unit}" if unit == "x" else f"{self.op} {self.target} {unit}"
         if self.target == "-":
             target = "–"
