@@ -97,6 +97,8 @@ class SpoolingPublisher(Publisher):
             self._failed(exc)
             return False
         self.spool.remove(spool_id)
+        log.info("sent spooled %s %s (spool id %d)", message.routing_key,
+                 message.body.get("instance"), spool_id)
         return True
 
     def _spool(self, message: Message) -> None:

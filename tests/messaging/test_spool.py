@@ -47,6 +47,20 @@ def test_broker_down_spools_then_replays_once_in_order(tmp_path, prefix, tap):
     up.close()
 
 
+def test_each_replayed_message_is_logged_with_its_instance(tmp_path, prefix, tap, caplog):
+    path = str(tmp_path / "spool.sqlite")
+    spool = Spool(path)  # as snf-ganeti-hook leaves it: spooled, for the eventd to send
+    spool.append(_message(prefix, 7))
+    spool.close()
+    up = _spooling(prefix, BROKER_URL, path)
+    with caplog.at_level("INFO", logger="synnefo.messaging.spool"):
+        assert up.flush() == 1
+    up.close()
+    assert tap.collect(1)[0]["instance"] == f"{prefix}7"
+    sent = [r.getMessage() for r in caplog.records if r.getMessage().startswith("sent spooled")]
+    assert sent == [f"sent spooled {_message(prefix, 7).routing_key} {prefix}7 (spool id 1)"]
+
+
 def test_after_a_failure_the_broker_is_left_alone_until_the_retry_interval(tmp_path, prefix):
     clock = [100.0]
     attempts = []
