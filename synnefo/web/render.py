@@ -64,7 +64,7 @@ def server_details(api: Api, servers) -> list[dict]:
 
 
 # The columns api_status() and vm_state() read: the status of a server is a function of
-# these alone, so it is computed once per combination (tests/web/test_render.py checks this).
+# these alone, so it is computed once per combination (tests/web/test_render_status.py checks this).
 _STATUS_COLUMNS = ("operstate", "deleted", "task", "backend_opcode", "backend_status")
 
 
