@@ -1,7 +1,8 @@
 """The floor of ``benchmarks/api.py``: the least any implementation of the two requests must do.
 
-A plain WSGI callable over a SQLAlchemy Core connection pool, written without looking at the
-API's statements: look the token up (one statement, token joined to its user), read the
+A plain WSGI callable over a SQLAlchemy Core connection pool in autocommit (two round trips
+to the database per request, no transaction), written without looking at the API's
+statements: look the token up (one statement, token joined to its user), read the
 servers with ONE statement (the page of the user's servers joined to flavor, image, metadata
 and NICs), build the 2.96 documents by hand and serialise them with stdlib ``json.dumps``.
 It serves only what the benchmark asks (ACTIVE servers, ``/servers/detail`` and

@@ -10,7 +10,8 @@ Prints messages/s for
 * the same 1 and 2 batched workers on the original deployment's shape (``--jobs-servers``
   servers, jobs of 3 messages back to back, 4x ``--messages``), and with the database
   ``--db-rtt`` ms away (latency_link.py);
-the ratios the targets are about (1 worker batched / bare loop >= 0.5; 2 workers / 1 >= 1.7),
+the ratios the targets are about (1 worker batched / bare loop >= 0.5; 2 workers / 1 >= 1.7,
+each of the medians of ``--rounds`` alternating 1- and 2-worker runs),
 and the peak resident memory of one dispatcher worker with ``--servers`` and with
 ``--big-servers`` rows in the table (target: flat); then one ``FIGURE`` line per figure.
 
@@ -37,6 +38,7 @@ import random
 import secrets
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -284,6 +286,9 @@ def main(argv=None) -> None:
                         "server (0: one per job, servers in turn)")
     parser.add_argument("--big-servers", type=int, default=100_000,
                         help="servers in the table for the second RSS figure (0: skip)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="1- and 2-worker runs alternate this many times (1, 2; 2, 1; ...) "
+                        "and each ratio is of the medians")
     parser.add_argument("--quick", action="store_true",
                         help="only 1 and 2 workers, batched (no bare loop, no RSS runs)")
     parser.add_argument("--jobs-servers", type=int, default=10_000,
@@ -323,10 +328,9 @@ def report(args, db_url: str, tmp: Path) -> None:
     if bare:
         name = f"bare loop (kombu; UPDATE per msg, commit+acks per {args.batch})"
         print(f"{name:52s} {bare:7.0f} msg/s", flush=True)
-    runs = ((1, args.batch), (2, args.batch)) if args.quick else \
-        ((1, 1), (1, args.batch), (2, args.batch))
-    rates = {run: dispatcher_line(args, db_url, tmp, *run, bare=bare) for run in runs}
-    one, two = rates[1, args.batch], rates[2, args.batch]
+    if not args.quick:
+        dispatcher_line(args, db_url, tmp, 1, 1, bare=bare)
+    one, two = pair_rates(args, db_url, tmp, bare=bare)
     if bare:
         print(f"1 worker, batched / bare loop: {one / bare:.2f}x (target >= 0.5x)")
         figures.append(("dispatcher.batched_vs_bare", one / bare, "x", ">= 0.5"))
@@ -363,7 +367,7 @@ def jobs_runs(args, db_url: str, tmp: Path):
     jobs = argparse.Namespace(**{**vars(args), "servers": args.jobs_servers, "burst": 3,
                                  "messages": 4 * args.messages})
     print(f"{jobs.messages} op-status messages for {jobs.servers} servers, jobs of 3 back to back:")
-    one, two = (dispatcher_line(jobs, db_url, tmp, workers, args.batch) for workers in (1, 2))
+    one, two = pair_rates(jobs, db_url, tmp)
     print(f"2 workers / 1 worker, jobs of 3 on {jobs.servers} servers: {two / one:.2f}x "
           "(target >= 1.7x)", flush=True)
     return ("dispatcher.two_vs_one.jobs", two / one, "x", ">= 1.7")
@@ -382,8 +386,7 @@ def remote_runs(args, db_url: str, tmp: Path):
         print(f"the database {args.db_rtt} ms away (latency_link.py; median SELECT 1: "
               f"{select_one_ms(db_url):.2f} ms direct, {select_one_ms(far):.2f} ms through the "
               "link), the broker here:")
-        one, two = (dispatcher_line(args, far, tmp, workers, args.batch, link=link.pid)
-                    for workers in (1, 2))
+        one, two = pair_rates(args, far, tmp, link=link.pid)
     finally:
         for pid in tree(link.pid)[1:]:   # one relay process per connection
             os.kill(pid, signal.SIGKILL)
@@ -421,13 +424,34 @@ def port_open(port: int) -> bool:
         return False
 
 
-def dispatcher_line(args, db_url, tmp, workers: int, batch: int, bare=None, link=None) -> float:
-    """One snf-dispatcher run, printed with its CPU accounting; returns messages/s."""
+def pair_rates(args, db_url, tmp, bare=None, link=None) -> tuple[float, float]:
+    """The median messages/s of 1 and of 2 batched workers over ``--rounds`` rounds, the
+    order alternating (1, 2; 2, 1; ...) so that neither count always runs first or on a
+    slower stretch of the machine: one run lasts a second or two, and a single pair of runs
+    moved the ratio by up to 0.4 on a quiet machine. The first round prints CPU accounting."""
+    rates = {1: [], 2: []}
+    for round_ in range(args.rounds):
+        for workers in (1, 2) if round_ % 2 == 0 else (2, 1):
+            rates[workers].append(dispatcher_line(args, db_url, tmp, workers, args.batch,
+                                                  bare=bare, link=link, details=round_ == 0))
+    one, two = (statistics.median(rates[workers]) for workers in (1, 2))
+    runs = "; ".join(f"{workers} worker(s) " + ", ".join(f"{rate:.0f}" for rate in rates[workers])
+                     for workers in (1, 2))
+    print(f"    medians of {args.rounds} rounds: {one:.0f} and {two:.0f} msg/s ({runs})",
+          flush=True)
+    return one, two
+
+
+def dispatcher_line(args, db_url, tmp, workers: int, batch: int, bare=None, link=None,
+                    details: bool = True) -> float:
+    """One snf-dispatcher run, printed (with its CPU accounting if ``details``); returns
+    messages/s."""
     rate, _, probe = one_run(args, db_url, tmp, workers, batch, link=link)
     name = f"snf-dispatcher: {workers} worker(s), {batch} msg per commit"
     versus = f"  {rate / bare:5.2f}x bare" if bare else ""
-    print(f"{name:52s} {rate:7.0f} msg/s{versus}\n{probe.summary(args.messages)}", flush=True)
-    if workers == 1 and batch > 1:
+    accounting = f"\n{probe.summary(args.messages)}" if details else ""
+    print(f"{name:52s} {rate:7.0f} msg/s{versus}{accounting}", flush=True)
+    if details and workers == 1 and batch > 1:
         cores = probe.cores_without_contention()
         print(f"    one worker's pipeline needs {cores:.2f} cores without queueing: 2 workers "
               f"can reach at most {min(2.0, psutil.cpu_count() / cores):.2f}x on "

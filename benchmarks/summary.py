@@ -51,7 +51,7 @@ LABELS = {
     "hook.down.p50": "Ganeti hook, start to exit, broker down: it spools (p50)",
     "hook.ganeti_job.added": "Ganeti hook: time added to a real Ganeti 3.0 job",
     "vnc.relay.tigervnc": "vncauthproxy relay / direct, Xtigervnc 1080p full updates, same client",
-    "vnc.relay.stream": "vncauthproxy relay / direct, synthetic RFB stream, same client",
+    "vnc.relay.stream": "vncauthproxy relay / direct, synthetic RFB stream (relay capacity), same client",
     "vnc.forwardings.serial": "vncauthproxy forwardings set up per second, one at a time",
     "vnc.forwardings.parallel": "vncauthproxy forwardings set up per second, 50 clients at once",
     "vnc.cpu_per_gb": "vncauthproxy CPU per GB relayed",

@@ -20,11 +20,11 @@ from synnefo.core.contracts import (
     BackendDriver, BackendInfo, ConsoleProxy, MessageHandler, Publisher,
 )
 from synnefo.core.credentials import resolve_password
-from synnefo.core.db.engine import make_engine
+from synnefo.core.db.engine import make_engine, reading_engine
 from synnefo.core.domain.naming import InstanceNaming
 from synnefo.core.errors import ConfigurationError
 from synnefo.core.settings import Settings
-from synnefo.core.uow import UnitOfWork
+from synnefo.core.uow import ReadOnlySession, UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -41,11 +41,16 @@ class Core:
     console_proxy: ConsoleProxy
     handlers: dict[str, MessageHandler]
     publisher_factory: Callable[["Core"], Publisher] | None = None
+    read_session_factory: sessionmaker | None = None
     _drivers: dict[int, BackendDriver] = field(default_factory=dict)
     _publisher: Publisher | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
-    def uow(self) -> UnitOfWork:
+    def uow(self, read_only: bool = False) -> UnitOfWork:
+        """A unit of work; ``read_only`` ones may not write (``ReadOnlySession``) and run
+        without a transaction where the database allows it (``reading_engine``)."""
+        if read_only and self.read_session_factory is not None:
+            return UnitOfWork(self.read_session_factory)
         return UnitOfWork(self.session_factory)
 
     def driver_for(self, backend) -> BackendDriver:
@@ -101,6 +106,8 @@ def build_core(settings: Settings, *, extra_hook_plugins=()) -> Core:
                                            settings.message_handlers)
     core = Core(settings=settings, engine=engine,
                 session_factory=sessionmaker(engine, expire_on_commit=False),
+                read_session_factory=sessionmaker(reading_engine(engine), class_=ReadOnlySession,
+                                                  expire_on_commit=False),
                 plugin_manager=pm, hooks=plugins.Hooks(pm),
                 naming=InstanceNaming(settings.instance_prefix),
                 driver_classes=driver_classes, console_proxy=None, handlers={},

@@ -9,6 +9,18 @@ from sqlalchemy.orm import Session, sessionmaker
 log = logging.getLogger(__name__)
 
 
+class ReadOnlySession(Session):
+    """The session of a read-only unit of work. Its connection may be in autocommit, where each
+    flushed statement would commit on its own, so a flush with changes is refused."""
+
+    def flush(self, objects=None) -> None:
+        if self.new or self.dirty or self.deleted:
+            raise RuntimeError("a read-only unit of work tried to write "
+                               f"({len(self.new)} new, {len(self.dirty)} changed, "
+                               f"{len(self.deleted)} deleted)")
+        super().flush(objects)
+
+
 class UnitOfWork:
     """``with core.uow() as uow:`` commits on success, rolls back on error, then runs callbacks.
 

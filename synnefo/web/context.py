@@ -16,7 +16,7 @@ from synnefo.core.errors import Unauthorized
 from synnefo.core.services import token_cache
 from synnefo.web import microversions
 from synnefo.web.faults import HTTPFault
-from synnefo.web.routes import AUTH_ROUTES
+from synnefo.web.routes import AUTH_ROUTES, WRITING_GET_ROUTES
 
 TOKEN_HEADER = "X-Auth-Token"
 LEGACY_API = "v2.0"
@@ -36,10 +36,20 @@ def includeme(config):
     config.add_subscriber(_request_id, "pyramid.events.NewResponse")
 
 
+READ_METHODS = frozenset({"GET", "HEAD"})
+
+
 def _uow(request):
-    uow = request.registry.core.uow().__enter__()
+    uow = request.registry.core.uow(read_only=_reads_only(request)).__enter__()
     request.environ["synnefo.uow"] = uow
     return uow
+
+
+def _reads_only(request) -> bool:
+    """A GET only reads (bar the legacy login): its unit of work runs without a transaction
+    where the database allows (``reading_engine``), and refuses to write."""
+    route = request.matched_route
+    return request.method in READ_METHODS and (route is None or route.name not in WRITING_GET_ROUTES)
 
 
 def uow_tween_factory(handler, registry):

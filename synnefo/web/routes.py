@@ -15,6 +15,7 @@ class Route:
     summary: str
     auth: bool = True
     page: bool = False   # a web page for browsers, not an API operation (left out of OpenAPI)
+    get_writes: bool = False   # its GET writes (issues a token): not a read-only unit of work
 
 
 ROUTES = [
@@ -55,7 +56,7 @@ ROUTES = [
     Route("quota_set_defaults", API + "/os-quota-sets/{project_id}/defaults",
           "The caller's quotas (defaults)"),
     Route("legacy_auth", "/v1.0", "Rackspace-style login: X-Auth-User/X-Auth-Key -> X-Auth-Token",
-          auth=False),
+          auth=False, get_writes=True),
     Route("nova_glance_images", API + "/v2/images", "Glance image list under the compute endpoint"),
     Route("image_versions", "/image", "Image API versions", auth=False),
     Route("image_versions_slash", "/image/", "Image API versions", auth=False),
@@ -75,6 +76,7 @@ ROUTES = [
 
 
 AUTH_ROUTES = frozenset(route.name for route in ROUTES if route.auth)
+WRITING_GET_ROUTES = frozenset(route.name for route in ROUTES if route.get_writes)
 
 
 def route_methods(registry) -> dict[str, set[str]]:

@@ -1,5 +1,6 @@
 """Engine factory: one place that knows each database's quirks."""
 import os
+import time
 
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
@@ -26,10 +27,52 @@ def make_engine(url: str, here: str = ".", echo: bool = False) -> sa.Engine:
         if parsed.database and parsed.database != ":memory:":
             os.makedirs(os.path.dirname(os.path.abspath(parsed.database)), exist_ok=True)
         return _sqlite_engine(parsed, echo)
-    kwargs = {"pool_pre_ping": True, "echo": echo}
+    kwargs = {"echo": echo}
     if parsed.get_backend_name() == "mysql":
         kwargs["isolation_level"] = "READ COMMITTED"
-    return sa.create_engine(parsed, **kwargs)
+    engine = sa.create_engine(parsed, **kwargs)
+    _ping_idle_connections(engine, IDLE_PING_SECONDS)
+    return engine
+
+
+IDLE_PING_SECONDS = 1.0
+
+
+def _ping_idle_connections(engine: sa.Engine, idle_seconds: float) -> None:
+    """Ping a pooled connection before reuse only if it sat idle ``idle_seconds`` or longer.
+
+    ``pool_pre_ping`` pings on every checkout: one round trip of the two a cached-token
+    ``GET /servers/{id}`` makes. A database restart or an idle timeout on the server leaves
+    connections that sat in the pool, and those are pinged and replaced here
+    (``DisconnectionError`` makes the pool connect afresh). A connection that dies within a
+    second of its last use fails its request instead. SQLAlchemy then invalidates the whole
+    pool, so the next requests get new connections.
+    """
+    @sa.event.listens_for(engine, "checkin")
+    def _checked_in(dbapi_conn, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @sa.event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn, record, proxy):
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is None or time.monotonic() - idle_since < idle_seconds:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # noqa: BLE001 - any failed ping means "connect afresh"
+            raise sa.exc.DisconnectionError(f"an idle pooled connection is gone: {exc}") from exc
+
+
+def reading_engine(engine: sa.Engine) -> sa.Engine:
+    """The engine for units of work that only read (the API's GET requests).
+
+    In autocommit on PostgreSQL and SQLite: no BEGIN and COMMIT round trips around a read, and
+    on SQLite no write lock. Under PostgreSQL's READ COMMITTED each statement takes its own
+    snapshot anyway, so a read loses no consistency. MySQL/MariaDB keep transactions: switching
+    a pooled connection into and out of autocommit costs a round trip each way there."""
+    if engine.dialect.name == "mysql":
+        return engine
+    return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
 def _sqlite_engine(url: sa.URL, echo: bool) -> sa.Engine:
@@ -50,6 +93,7 @@ def _sqlite_engine(url: sa.URL, echo: bool) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+            conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
