@@ -63,15 +63,22 @@ def _ping_idle_connections(engine: sa.Engine, idle_seconds: float) -> None:
             raise sa.exc.DisconnectionError(f"an idle pooled connection is gone: {exc}") from exc
 
 
+READS_ONLY = "synnefo_reads_only"   # an execution option of ``reading_engine`` on SQLite
+
+
 def reading_engine(engine: sa.Engine) -> sa.Engine:
     """The engine for units of work that only read (the API's GET requests).
 
-    In autocommit on PostgreSQL and SQLite: no BEGIN and COMMIT round trips around a read, and
+    No transaction on PostgreSQL and SQLite: no BEGIN and COMMIT round trips around a read, and
     on SQLite no write lock. Under PostgreSQL's READ COMMITTED each statement takes its own
     snapshot anyway, so a read loses no consistency. MySQL/MariaDB keep transactions: switching
     a pooled connection into and out of autocommit costs a round trip each way there."""
     if engine.dialect.name == "mysql":
         return engine
+    if engine.dialect.name == "sqlite":
+        # pysqlite already leaves transactions to us (``_on_begin``): skipping our BEGIN is
+        # enough, where SQLAlchemy's AUTOCOMMIT would reset the connection's mode on check-in.
+        return engine.execution_options(**{READS_ONLY: True})
     return engine.execution_options(isolation_level="AUTOCOMMIT")
 
 
@@ -93,7 +100,7 @@ def _sqlite_engine(url: sa.URL, echo: bool) -> sa.Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _on_begin(conn):
-        if conn.get_execution_options().get("isolation_level") != "AUTOCOMMIT":
+        if not conn.get_execution_options().get(READS_ONLY):
             conn.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
