@@ -41,8 +41,8 @@ IDLE_PING_SECONDS = 1.0
 def _ping_idle_connections(engine: sa.Engine, idle_seconds: float) -> None:
     """Ping a pooled connection before reuse only if it sat idle ``idle_seconds`` or longer.
 
-    ``pool_pre_ping`` pings on every checkout: one round trip of the two a cached-token
-    ``GET /servers/{id}`` makes. A database restart or an idle timeout on the server leaves
+    ``pool_pre_ping`` pings on every checkout: a second round trip for a cached-token
+    ``GET /servers/{id}``, whose only statement is its one SELECT. A database restart or an idle timeout on the server leaves
     connections that sat in the pool, and those are pinged and replaced here
     (``DisconnectionError`` makes the pool connect afresh). A connection that dies within a
     second of its last use fails its request instead. SQLAlchemy then invalidates the whole
